@@ -1,0 +1,197 @@
+package io.lakeops.jobs;
+
+import com.typesafe.config.Config;
+import io.lakeops.jobs.config.ConfigSources;
+import io.lakeops.jobs.config.EffectiveConfig;
+import io.lakeops.jobs.config.LakeOpsSettings;
+import io.lakeops.jobs.config.StrictConfigLoader;
+import io.lakeops.jobs.run.JobOutcome;
+import io.lakeops.jobs.run.JobResult;
+import io.lakeops.jobs.run.JobRunLog;
+import io.lakeops.jobs.run.ResultFile;
+import io.lakeops.jobs.run.RunIds;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * The life of every run, whatever the job: load and validate the configuration (before any
+ * Spark session, so a typo costs nothing), start the session, record the run in
+ * {@code job_runs}, run, map the outcome to the exit-code contract, write the result JSON to the
+ * results folder, and print it as the last line on stdout.
+ */
+public abstract class JobCommand implements Callable<Integer> {
+
+  /** Delta writes this session setting into the commit info of every commit. */
+  static final String DELTA_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata";
+
+  @Mixin
+  protected JobOptions options;
+
+  @ParentCommand
+  protected LakeOps root;
+
+  /** What this launch sees of the world (streams, environment, working directory). */
+  protected LaunchEnvironment environment() {
+    return root.environment();
+  }
+
+  /** The subcommand name, as recorded in results and {@code job_runs}. */
+  protected abstract String jobName();
+
+  /** The work itself. Throw {@link JobFailure} for a verdict other than success or retry. */
+  protected abstract JobOutcome run(JobContext context) throws Exception;
+
+  /** The {@code --run-date} of dated jobs; null for the others. */
+  protected LocalDate logicalDate() {
+    return null;
+  }
+
+  protected boolean needsSpark() {
+    return true;
+  }
+
+  /** Pipeline jobs are recorded in {@code job_runs}; interactive tools ({@code sql}) are not. */
+  protected boolean recordsJobRun() {
+    return true;
+  }
+
+  /** Checks of arguments against settings, before Spark starts; throw {@link JobFailure#usage}. */
+  protected void checkArguments(LakeOpsSettings settings) {}
+
+  @Override
+  public final Integer call() {
+    LaunchEnvironment env = root.environment();
+    Instant start = env.clock().instant();
+    String job = jobName();
+    String runId = options.runId() != null ? options.runId() : RunIds.generate(job, start);
+    ExitCode code;
+    String message;
+    JobOutcome outcome = null;
+    EffectiveConfig config = null;
+    LakeOpsSettings settings = null;
+    SparkSession spark = null;
+    JobRunLog runLog = null;
+    String previousMetadata = null;
+    try {
+      if (!RunIds.isValid(runId)) {
+        throw JobFailure.usage("Cannot use --run-id \"" + runId + "\": use 1-200 letters, digits "
+            + "and . _ - : + only.");
+      }
+      Config loaded = new StrictConfigLoader().load(sources(env));
+      config = new EffectiveConfig(loaded);
+      settings = LakeOpsSettings.from(loaded, env.workingDir());
+      checkArguments(settings);
+      if (needsSpark()) {
+        spark = env.sessions().create("lakeops " + job, settings);
+        previousMetadata = spark.conf().getOption(DELTA_USER_METADATA).getOrElse(() -> null);
+        spark.conf().set(DELTA_USER_METADATA, runId);
+        if (recordsJobRun() && settings.recordJobRuns()) {
+          spark.sparkContext().setJobDescription("lakeops " + job + " [" + runId + "]: record run start");
+          JobRunLog log = new JobRunLog(spark, settings.jobRunsTable());
+          log.ensureTable();
+          log.started(job, runId, logicalDate(), start, config.hash(), LakeOps.version());
+          runLog = log;
+        }
+      }
+      outcome = run(new JobContext(job, runId, settings, config, spark, env));
+      code = outcome.exitCode();
+      message = outcome.message();
+    } catch (JobFailure e) {
+      code = e.exitCode();
+      message = e.getMessage();
+    } catch (Exception | LinkageError | AssertionError e) {
+      code = ExitCode.FAILURE;
+      message = "Job " + job + " failed: " + describe(e);
+      env.err().println(stackTrace(e));
+    }
+
+    JobResult result = result(job, runId, code, message, outcome, config, start, env);
+    if (runLog != null) {
+      try {
+        runLog.finished(result, LakeOps.version());
+      } catch (Exception e) {
+        env.err().println(stackTrace(e));
+        result = failedAfterwards(result,
+            "Cannot record the run in " + settings.jobRunsTable() + ": " + describe(e));
+      }
+    }
+    try {
+      if (settings != null && needsSpark()) {
+        String path = ResultFile.pathFor(settings.lakehouse().resultsDir(), job, runId);
+        result = withResultPath(result, path);
+        ResultFile.write(spark != null ? spark.sparkContext().hadoopConfiguration()
+            : new org.apache.hadoop.conf.Configuration(), path, result.toJson());
+      }
+    } catch (Exception e) {
+      env.err().println(stackTrace(e));
+      result = failedAfterwards(result,
+          "Cannot write the result file under " + settings.lakehouse().resultsDir() + ": " + describe(e));
+    } finally {
+      if (spark != null) {
+        if (previousMetadata == null) {
+          spark.conf().unset(DELTA_USER_METADATA);
+        } else {
+          spark.conf().set(DELTA_USER_METADATA, previousMetadata);
+        }
+        spark.sparkContext().setJobDescription(null);
+        env.sessions().release(spark);
+      }
+    }
+    if (result.exitCode() != ExitCode.OK) {
+      env.err().println("lakeops " + job + ": " + result.exitCode().status() + " (exit "
+          + result.exitCode().code() + "): " + result.message());
+    }
+    env.out().println(result.toJson());
+    env.out().flush();
+    return result.exitCode().code();
+  }
+
+  private ConfigSources sources(LaunchEnvironment env) {
+    return new ConfigSources(
+        ConfigSources.findProjectFile(env.env(), env.workingDir()),
+        Optional.ofNullable(options.configFile()).map(p -> env.workingDir().resolve(p)),
+        env.env(), env.systemProperties(), options.overrides());
+  }
+
+  private JobResult result(String job, String runId, ExitCode code, String message,
+      JobOutcome outcome, EffectiveConfig config, Instant start, LaunchEnvironment env) {
+    return new JobResult(job, runId, logicalDate(), code, start, env.clock().instant(),
+        outcome == null ? OptionalLong.empty() : outcome.rowsIn(),
+        outcome == null ? OptionalLong.empty() : outcome.rowsOut(),
+        config == null ? null : config.hash(), message,
+        outcome == null ? Map.of() : outcome.outputs());
+  }
+
+  private static JobResult failedAfterwards(JobResult r, String why) {
+    ExitCode code = r.exitCode() == ExitCode.OK ? ExitCode.FAILURE : r.exitCode();
+    return new JobResult(r.job(), r.runId(), r.logicalDate(), code, r.startedAt(), r.endedAt(),
+        r.rowsIn(), r.rowsOut(), r.configHash(), r.message() + "; " + why, r.outputs());
+  }
+
+  private static JobResult withResultPath(JobResult r, String path) {
+    Map<String, Object> outputs = new java.util.LinkedHashMap<>(r.outputs());
+    outputs.put("result_path", path);
+    return new JobResult(r.job(), r.runId(), r.logicalDate(), r.exitCode(), r.startedAt(),
+        r.endedAt(), r.rowsIn(), r.rowsOut(), r.configHash(), r.message(), outputs);
+  }
+
+  static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+  }
+
+  private static String stackTrace(Throwable e) {
+    StringWriter w = new StringWriter();
+    e.printStackTrace(new PrintWriter(w));
+    return w.toString();
+  }
+}

@@ -1,0 +1,92 @@
+package io.lakeops.jobs.config;
+
+import com.typesafe.config.Config;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Map;
+
+/**
+ * The typed settings of the launcher, read once from the validated configuration.
+ *
+ * @param lakehouse where data, results and the local catalog live
+ * @param spark session options
+ * @param jobRunsTable the {@code job_runs} table
+ * @param recordJobRuns whether runs are recorded in it
+ * @param sqlMaxRows rows printed by {@code sql}
+ * @param demo the demo data set
+ */
+public record LakeOpsSettings(
+    Lakehouse lakehouse,
+    Spark spark,
+    String jobRunsTable,
+    boolean recordJobRuns,
+    int sqlMaxRows,
+    Demo demo) {
+
+  /** Locations; every value is absolute (a URI, or an absolute local path). */
+  public record Lakehouse(String root, String rawDir, String resultsDir, String warehouseDir,
+      String metastoreDir) {}
+
+  /** Spark options; maps are copied and never null. */
+  public record Spark(String localMaster, int localShufflePartitions, Map<String, String> conf,
+      Map<String, String> localConf) {
+    public Spark {
+      conf = Map.copyOf(conf);
+      localConf = Map.copyOf(localConf);
+    }
+  }
+
+  /** The demo's generator settings. */
+  public record Demo(long seed, int customers, LocalDate startDate, int days,
+      LocalDate driftStartDate, String database) {
+    public LocalDate endDateInclusive() {
+      return startDate.plusDays(days - 1L);
+    }
+  }
+
+  /** Reads and checks every setting; throws {@link InvalidConfigException} listing all problems. */
+  public static LakeOpsSettings from(Config config, Path workingDir) {
+    SettingsReader r = new SettingsReader(config);
+    Lakehouse lakehouse = new Lakehouse(
+        location(r.nonBlank("lakeops.lakehouse.root"), workingDir),
+        location(r.nonBlank("lakeops.lakehouse.raw-dir"), workingDir),
+        location(r.nonBlank("lakeops.lakehouse.results-dir"), workingDir),
+        location(r.nonBlank("lakeops.lakehouse.warehouse-dir"), workingDir),
+        location(r.nonBlank("lakeops.lakehouse.metastore-dir"), workingDir));
+    Spark spark = new Spark(
+        r.nonBlank("lakeops.spark.local-master"),
+        r.integer("lakeops.spark.local-shuffle-partitions", 1, 100_000),
+        r.stringMap("lakeops.spark.conf"),
+        r.stringMap("lakeops.spark.local-conf"));
+    String jobRuns = r.tableName("lakeops.job-runs.table");
+    boolean record = r.bool("lakeops.job-runs.enabled");
+    int maxRows = r.integer("lakeops.sql.max-rows", 1, 10_000_000);
+    Demo demo = new Demo(
+        r.longValue("lakeops.demo.seed"),
+        r.integer("lakeops.demo.customers", 10, 10_000_000),
+        r.date("lakeops.demo.start-date"),
+        r.integer("lakeops.demo.days", 60, 3660),
+        r.date("lakeops.demo.drift-start-date"),
+        r.identifier("lakeops.demo.database"));
+    r.check();
+    if (demo.driftStartDate().isBefore(demo.startDate().plusDays(30))
+        || demo.driftStartDate().isAfter(demo.endDateInclusive())) {
+      throw new InvalidConfigException(java.util.List.of(new ConfigProblem(
+          "lakeops.demo.drift-start-date",
+          ConfigProblem.describe(config.getValue("lakeops.demo.drift-start-date").origin()),
+          "Cannot set 'lakeops.demo.drift-start-date' to " + demo.driftStartDate()
+              + ": it must fall between " + demo.startDate().plusDays(30) + " and "
+              + demo.endDateInclusive() + " (at least 30 days after start-date, before the end).")));
+    }
+    return new LakeOpsSettings(lakehouse, spark, jobRuns, record, maxRows, demo);
+  }
+
+  /** A URI stays as it is; a local path becomes absolute against the working directory. */
+  static String location(String value, Path workingDir) {
+    if (value.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") && !value.matches("^[A-Za-z]:\\\\.*")) {
+      return URI.create(value).normalize().toString();
+    }
+    return workingDir.resolve(value).toAbsolutePath().normalize().toString();
+  }
+}

@@ -1,0 +1,155 @@
+package io.lakeops.jobs.demo;
+
+import io.lakeops.jobs.ExitCode;
+import io.lakeops.jobs.JobCommand;
+import io.lakeops.jobs.JobContext;
+import io.lakeops.jobs.JobFailure;
+import io.lakeops.jobs.config.LakeOpsSettings;
+import io.lakeops.jobs.run.JobOutcome;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code lakeops demo}: generates the synthetic retail data set, writes it as raw source files
+ * under the lakehouse, loads it into Delta tables and prints what it did and what to try next.
+ * Re-running replaces everything it wrote, so it never fails on existing data or duplicates it.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Generate the demo data set (fixed seed), write it as raw files under the "
+        + "lakehouse, load it into Delta and print a summary with example queries.",
+        "Size and dates: lakeops.demo.* (for example -Dlakeops.demo.customers=500)."})
+public final class DemoCommand extends JobCommand {
+
+  static final StructType CUSTOMERS = new StructType()
+      .add("customer_id", DataTypes.StringType, false)
+      .add("signup_date", DataTypes.DateType)
+      .add("region", DataTypes.StringType)
+      .add("age", DataTypes.IntegerType)
+      .add("gender", DataTypes.StringType)
+      .add("plan", DataTypes.StringType)
+      .add("email_opt_in", DataTypes.BooleanType);
+  static final StructType TRANSACTIONS = new StructType()
+      .add("transaction_id", DataTypes.StringType, false)
+      .add("customer_id", DataTypes.StringType, false)
+      .add("ts", DataTypes.TimestampType, false)
+      .add("amount", DataTypes.createDecimalType(12, 2))
+      .add("category", DataTypes.StringType)
+      .add("channel", DataTypes.StringType);
+  static final StructType LABELS = new StructType()
+      .add("customer_id", DataTypes.StringType, false)
+      .add("label_date", DataTypes.DateType, false)
+      .add("churned_within_60d", DataTypes.BooleanType, false);
+
+  /** The example queries printed after the summary; the launcher test runs each of them. */
+  public static List<String> exampleQueries(String db, String jobRunsTable) {
+    return List.of(
+        "SELECT date_format(ts, 'yyyy-MM') AS month, count(*) AS orders, round(avg(amount), 2) AS avg_amount,"
+            + " round(avg(CASE WHEN channel = 'app' THEN 1 ELSE 0 END), 3) AS app_share"
+            + " FROM " + db + ".transactions GROUP BY 1 ORDER BY 1",
+        "SELECT c.gender, count(*) AS labelled, round(avg(CAST(l.churned_within_60d AS INT)), 3) AS churn_rate"
+            + " FROM " + db + ".churn_labels l JOIN " + db + ".customers c USING (customer_id)"
+            + " GROUP BY c.gender ORDER BY c.gender",
+        "SELECT job, run_id, status, rows_out, duration_ms FROM " + jobRunsTable
+            + " ORDER BY started_at DESC LIMIT 5");
+  }
+
+  @Override
+  protected String jobName() {
+    return "demo";
+  }
+
+  @Override
+  protected JobOutcome run(JobContext context) throws Exception {
+    LakeOpsSettings settings = context.settings();
+    LakeOpsSettings.Demo demo = settings.demo();
+    SparkSession spark = context.spark();
+
+    context.step("generate the synthetic data set");
+    DemoDataset data = DemoDataset.generate(demo);
+    String folder = settings.lakehouse().rawDir() + "/demo";
+    DemoRawFiles.Written raw = DemoRawFiles.write(data, folder, spark.sparkContext().hadoopConfiguration());
+
+    String db = demo.database();
+    spark.sql("CREATE DATABASE IF NOT EXISTS " + db + " COMMENT 'LakeOps demo: raw source tables'");
+    Map<String, Long> loaded = new LinkedHashMap<>();
+    context.step("load customers into Delta");
+    loaded.put(db + ".customers", load(spark, csv(spark, CUSTOMERS, raw.customers()),
+        db + ".customers", "Demo customers; gender is the sensitive attribute", data.customers().size()));
+    context.step("load transactions into Delta");
+    loaded.put(db + ".transactions", load(spark,
+        csv(spark, TRANSACTIONS, raw.transactionsFolder() + "/*.csv")
+            .withColumn("txn_date", org.apache.spark.sql.functions.to_date(
+                org.apache.spark.sql.functions.col("ts"))),
+        db + ".transactions", "Demo transactions, one row per order (UTC)", data.transactions().size()));
+    context.step("load churn labels into Delta");
+    loaded.put(db + ".churn_labels", load(spark, csv(spark, LABELS, raw.labels()),
+        db + ".churn_labels", "Demo labels: churned within 60 days of label_date", data.labels().size()));
+
+    long rowsIn = data.customers().size() + (long) data.transactions().size() + data.labels().size();
+    long rowsOut = loaded.values().stream().mapToLong(Long::longValue).sum();
+    printSummary(context.out(), data, demo, raw, loaded, settings.jobRunsTable());
+    return JobOutcome.ok("Demo data set written to " + folder + " and loaded into " + db)
+        .withRows(rowsIn, rowsOut)
+        .withOutput("raw_dir", folder)
+        .withOutput("tables", loaded);
+  }
+
+  private static Dataset<Row> csv(SparkSession spark, StructType schema, String path) {
+    return spark.read().schema(schema).option("header", "true").option("mode", "FAILFAST")
+        .option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss[.SSS]XXX").csv(path);
+  }
+
+  /** Replaces the table in one Delta commit and checks that every generated row arrived. */
+  private static long load(SparkSession spark, Dataset<Row> rows, String table, String comment,
+      long expected) {
+    String view = "lakeops_demo_" + table.replace('.', '_');
+    rows.createOrReplaceTempView(view);
+    try {
+      spark.sql("CREATE OR REPLACE TABLE " + table + " USING delta COMMENT '" + comment
+          + "' AS SELECT * FROM " + view);
+    } finally {
+      spark.catalog().dropTempView(view);
+    }
+    long count = spark.table(table).count();
+    if (count != expected) {
+      throw new JobFailure(ExitCode.FAILURE, "Cannot load " + table + ": the raw files hold "
+          + expected + " rows but " + count + " arrived. The raw folder changed during the load; "
+          + "run the demo again.");
+    }
+    return count;
+  }
+
+  private static void printSummary(PrintStream out, DemoDataset data, LakeOpsSettings.Demo demo,
+      DemoRawFiles.Written raw, Map<String, Long> loaded, String jobRunsTable) {
+    String db = demo.database();
+    out.printf(Locale.ROOT, "LakeOps demo: synthetic retail data, seed %d, %s to %s%n",
+        demo.seed(), demo.startDate(), demo.endDateInclusive());
+    out.printf(Locale.ROOT, "Raw files under %s%n", raw.folder());
+    out.printf(Locale.ROOT, "  %-14s %,10d rows  %s  ->  %s%n", "customers",
+        loaded.get(db + ".customers"), "customers.csv", db + ".customers");
+    out.printf(Locale.ROOT, "  %-14s %,10d rows  %s  ->  %s%n", "transactions",
+        loaded.get(db + ".transactions"), "transactions/ (" + raw.transactionFiles() + " daily files)",
+        db + ".transactions");
+    out.printf(Locale.ROOT, "  %-14s %,10d rows  %s  ->  %s%n", "churn labels",
+        loaded.get(db + ".churn_labels"), "churn_labels.csv", db + ".churn_labels");
+    DemoFacts facts = DemoFacts.of(data, demo);
+    out.printf(Locale.ROOT, "Planted bias: churn rate within 60 days is %.3f for gender F and %.3f "
+        + "for the others.%n", facts.churnRateF(), facts.churnRateOthers());
+    out.printf(Locale.ROOT, "Planted drift from %s: mean order %.2f -> %.2f, app share %.2f -> %.2f, "
+        + "new category '%s'.%n", demo.driftStartDate(), facts.meanAmountBefore(),
+        facts.meanAmountAfter(), facts.appShareBefore(), facts.appShareAfter(), DemoDataset.NEW_CATEGORY);
+    out.println("Try:");
+    for (String q : exampleQueries(db, jobRunsTable)) {
+      out.println("  ./lakeops sql \"" + q + "\"");
+    }
+  }
+}

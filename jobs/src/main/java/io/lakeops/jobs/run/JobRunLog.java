@@ -1,0 +1,127 @@
+package io.lakeops.jobs.run;
+
+import io.delta.tables.DeltaTable;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.OptionalLong;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.MetadataBuilder;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code lakeops.job_runs}: one Delta row per run. The row is appended as {@code RUNNING} when the
+ * run starts (a blind append never conflicts with other runs), then merged on (job, run_id) with
+ * the final status. A run killed in between stays {@code RUNNING}, which is the truth.
+ */
+public final class JobRunLog {
+
+  public static final String RUNNING = "RUNNING";
+
+  public static final StructType SCHEMA = new StructType(new StructField[] {
+      field("job", DataTypes.StringType, false, "Subcommand that ran (ingest, materialize, demo, ...)"),
+      field("run_id", DataTypes.StringType, false, "Run id; also the userMetadata of the run's Delta commits"),
+      field("logical_date", DataTypes.DateType, true, "The --run-date of a dated job (UTC), else null"),
+      field("status", DataTypes.StringType, false, "RUNNING, SUCCEEDED, FAILED, USAGE_ERROR, INPUT_REJECTED, GATE_REJECTED, DRIFT_DETECTED"),
+      field("exit_code", DataTypes.IntegerType, true, "Process exit code; null while running"),
+      field("started_at", DataTypes.TimestampType, false, "Start of the run (UTC)"),
+      field("ended_at", DataTypes.TimestampType, true, "End of the run (UTC); null while running"),
+      field("duration_ms", DataTypes.LongType, true, "ended_at - started_at in milliseconds"),
+      field("rows_in", DataTypes.LongType, true, "Rows read, where known"),
+      field("rows_out", DataTypes.LongType, true, "Rows written, where known"),
+      field("config_hash", DataTypes.StringType, true, "SHA-256 of the effective configuration, secrets excluded"),
+      field("error_message", DataTypes.StringType, true, "What went wrong, for runs that did not succeed"),
+      field("lakeops_version", DataTypes.StringType, true, "Version of the job jar"),
+      field("spark_app_id", DataTypes.StringType, true, "Spark application id of the run"),
+  });
+
+  private static final int MERGE_ATTEMPTS = 5;
+
+  private final SparkSession spark;
+  private final String table;
+
+  public JobRunLog(SparkSession spark, String table) {
+    this.spark = spark;
+    this.table = table;
+  }
+
+  /** Creates the database and table if they do not exist. */
+  public void ensureTable() {
+    int dot = table.indexOf('.');
+    if (dot > 0) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS " + table.substring(0, dot));
+    }
+    if (!spark.catalog().tableExists(table)) {
+      spark.createDataFrame(List.of(), SCHEMA).write().format("delta")
+          .saveAsTable(table);
+      spark.sql("COMMENT ON TABLE " + table + " IS 'LakeOps: one row per job run'");
+    }
+  }
+
+  public void started(String job, String runId, LocalDate logicalDate, Instant startedAt,
+      String configHash, String version) {
+    Row row = RowFactory.create(job, runId, date(logicalDate), RUNNING, null,
+        Timestamp.from(startedAt), null, null, null, null, configHash, null, version, appId());
+    spark.createDataFrame(List.of(row), SCHEMA).write().format("delta").mode("append")
+        .saveAsTable(table);
+  }
+
+  public void finished(JobResult result, String version) {
+    Row row = RowFactory.create(result.job(), result.runId(), date(result.logicalDate()),
+        result.exitCode().status(), result.exitCode().code(), Timestamp.from(result.startedAt()),
+        Timestamp.from(result.endedAt()), result.durationMs(), boxed(result.rowsIn()),
+        boxed(result.rowsOut()), result.configHash(),
+        result.exitCode().code() == 0 ? null : result.message(), version, appId());
+    Dataset<Row> update = spark.createDataFrame(List.of(row), SCHEMA);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        DeltaTable.forName(spark, table).as("t")
+            .merge(update.as("s"), "t.job = s.job AND t.run_id = s.run_id")
+            .whenMatched().updateAll()
+            .whenNotMatched().insertAll()
+            .execute();
+        return;
+      } catch (io.delta.exceptions.DeltaConcurrentModificationException e) {
+        // Another run appended its RUNNING row meanwhile; the merge is safe to repeat.
+        if (attempt >= MERGE_ATTEMPTS) {
+          throw e;
+        }
+        sleep(200L * attempt);
+      }
+    }
+  }
+
+  private String appId() {
+    return spark.sparkContext().applicationId();
+  }
+
+  private static Date date(LocalDate d) {
+    return d == null ? null : Date.valueOf(d);
+  }
+
+  private static Long boxed(OptionalLong v) {
+    return v.isPresent() ? v.getAsLong() : null;
+  }
+
+  private static StructField field(String name, org.apache.spark.sql.types.DataType type,
+      boolean nullable, String comment) {
+    Metadata metadata = new MetadataBuilder().putString("comment", comment).build();
+    return new StructField(name, type, nullable, metadata);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

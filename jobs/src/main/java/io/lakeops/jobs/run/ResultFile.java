@@ -1,0 +1,38 @@
+package io.lakeops.jobs.run;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Writes a run's result JSON to {@code <results-dir>/<job>/<run id>.json} through Hadoop's
+ * FileSystem, so it lands on HDFS or object storage in cluster deploy mode, where the exit code
+ * does not reach the scheduler. Written to a temporary name and renamed, so readers never see
+ * half a file.
+ */
+public final class ResultFile {
+
+  private ResultFile() {}
+
+  public static String pathFor(String resultsDir, String job, String runId) {
+    return resultsDir + "/" + job + "/" + runId + ".json";
+  }
+
+  public static void write(Configuration hadoopConf, String location, String json) throws IOException {
+    Path target = new Path(location);
+    FileSystem fs = target.getFileSystem(hadoopConf);
+    fs.setWriteChecksum(false); // no .crc files beside results on the local file system
+    fs.mkdirs(target.getParent());
+    Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+    try (OutputStream out = fs.create(temp, true)) {
+      out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    fs.delete(target, false);
+    if (!fs.rename(temp, target)) {
+      throw new IOException("Cannot rename " + temp + " to " + target);
+    }
+  }
+}
