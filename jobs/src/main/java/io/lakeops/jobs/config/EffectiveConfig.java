@@ -2,12 +2,14 @@ package io.lakeops.jobs.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -20,7 +22,7 @@ public final class EffectiveConfig {
 
   /** Values of keys whose last segment matches this are secrets and never printed. */
   public static final Pattern SECRET_KEY = Pattern.compile(
-      "(?i).*(password|passwd|secret|token|credential|private-key|api-key|apikey|access-key).*");
+      "(?i).*(password|passwd|secret|token|credential|private[-._]?key|api[-._]?key|access[-._]?key).*");
 
   public static final String MASK = "******";
 
@@ -46,10 +48,10 @@ public final class EffectiveConfig {
     return lakeops;
   }
 
+  /** Judged on the last path segment, which may itself hold dots ({@code "fs.s3a.secret.key"}). */
   public static boolean isSecretKey(String path) {
-    int dot = path.lastIndexOf('.');
-    String last = dot < 0 ? path : path.substring(dot + 1);
-    return SECRET_KEY.matcher(last).matches();
+    List<String> segments = ConfigUtil.splitPath(path);
+    return SECRET_KEY.matcher(segments.get(segments.size() - 1)).matches();
   }
 
   /** HOCON for people, optionally with a comment per value saying where it was set. */

@@ -66,7 +66,7 @@ public record LakeOpsSettings(
         r.longValue("lakeops.demo.seed"),
         r.integer("lakeops.demo.customers", 10, 10_000_000),
         r.date("lakeops.demo.start-date"),
-        r.integer("lakeops.demo.days", 60, 3660),
+        r.integer("lakeops.demo.days", 150, 3660),
         r.date("lakeops.demo.drift-start-date"),
         r.identifier("lakeops.demo.database"));
     r.check();

@@ -48,7 +48,13 @@ public final class SettingsReader {
   }
 
   public int integer(String path, int min, int max) {
-    int value = read(path, "an integer", () -> config.getInt(path), min);
+    int value = read(path, "an integer", () -> {
+      Number n = config.getNumber(path);
+      if (n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ConfigException.WrongType(config.getValue(path).origin(), path, "an integer", "a fraction");
+      }
+      return config.getInt(path);
+    }, min);
     if (present(path) && (value < min || value > max)) {
       problem(path, "Cannot set '" + path + "' to " + value + ": the value must be between "
           + min + " and " + max + ".");
@@ -57,7 +63,13 @@ public final class SettingsReader {
   }
 
   public long longValue(String path) {
-    return read(path, "an integer", () -> config.getLong(path), 0L);
+    return read(path, "an integer", () -> {
+      Number n = config.getNumber(path);
+      if (n.doubleValue() != Math.rint(n.doubleValue())) {
+        throw new ConfigException.WrongType(config.getValue(path).origin(), path, "an integer", "a fraction");
+      }
+      return config.getLong(path);
+    }, 0L);
   }
 
   public boolean bool(String path) {
@@ -147,14 +159,31 @@ public final class SettingsReader {
         ? key.substring(1, key.length() - 1) : key;
   }
 
+  /** The value at {@code path}, null values included (Config#getValue refuses those). */
+  private ConfigValue valueOrNull(String path) {
+    List<String> parts = com.typesafe.config.ConfigUtil.splitPath(path);
+    com.typesafe.config.ConfigObject parent = config.root();
+    for (String part : parts.subList(0, parts.size() - 1)) {
+      ConfigValue next = parent.get(part);
+      if (!(next instanceof com.typesafe.config.ConfigObject)) {
+        return null;
+      }
+      parent = (com.typesafe.config.ConfigObject) next;
+    }
+    return parent.get(parts.get(parts.size() - 1));
+  }
+
+  private String where(String path) {
+    ConfigValue v = valueOrNull(path);
+    return v == null ? "" : ConfigProblem.describe(v.origin());
+  }
+
   private boolean present(String path) {
     return config.hasPath(path);
   }
 
   private void problem(String path, String message) {
-    String where = config.hasPathOrNull(path)
-        ? ConfigProblem.describe(config.getValue(path).origin()) : "";
-    problems.add(new ConfigProblem(path, where, message));
+    problems.add(new ConfigProblem(path, where(path), message));
   }
 
   private interface Read<T> {
@@ -164,16 +193,14 @@ public final class SettingsReader {
   private <T> T read(String path, String type, Read<T> read, T fallback) {
     try {
       if (!config.hasPathOrNull(path) || config.getIsNull(path)) {
-        String where = config.hasPathOrNull(path)
-            ? ConfigProblem.describe(config.getValue(path).origin()) : "";
-        problems.add(new ConfigProblem(path, where, "Missing required value for '" + path
+        problems.add(new ConfigProblem(path, where(path), "Missing required value for '" + path
             + "': expected " + type + ". Set it in conf/application.conf, --config FILE or -D"
             + path + "=..."));
         return fallback;
       }
       return read.get();
     } catch (ConfigException.WrongType | ConfigException.BadValue e) {
-      problems.add(new ConfigProblem(path, ConfigProblem.describe(config.getValue(path).origin()),
+      problems.add(new ConfigProblem(path, where(path),
           "Wrong type for '" + path + "': expected " + type + " but got "
               + config.getValue(path).render(com.typesafe.config.ConfigRenderOptions.concise())
               + ". Set it to " + type + "."));

@@ -187,7 +187,7 @@ public final class StrictConfigLoader {
       List<ConfigProblem> problems) {
     try {
       ConfigUtil.splitPath(path);
-      return ConfigFactory.parseMap(Map.of(path, value), origin).withFallback(layer);
+      return ConfigFactory.parseMap(Map.of(path, typed(value)), origin).withFallback(layer);
     } catch (ConfigException e) {
       if (problems != null) {
         problems.add(new ConfigProblem(path, origin, "Cannot use '" + path
@@ -195,6 +195,24 @@ public final class StrictConfigLoader {
       }
       return layer;
     }
+  }
+
+  /**
+   * Values from the environment and -D arrive as text; numbers and booleans are read as such, so
+   * {@code -Dlakeops.sql.max-rows=7} and {@code max-rows = 7} in a file mean (and hash) the same.
+   */
+  static Object typed(String value) {
+    String v = value.trim();
+    if (v.matches("-?(0|[1-9][0-9]{0,17})")) {
+      return Long.parseLong(v);
+    }
+    if (v.matches("-?(0|[1-9][0-9]*)\\.[0-9]+")) {
+      return Double.parseDouble(v);
+    }
+    if (v.equals("true") || v.equals("false")) {
+      return Boolean.parseBoolean(v);
+    }
+    return value;
   }
 
   private static void validate(ConfigObject actual, ConfigObject reference, String prefix,
