@@ -70,7 +70,8 @@ public abstract class JobCommand implements Callable<Integer> {
   @Override
   public final Integer call() {
     LaunchEnvironment env = root.environment();
-    Instant start = env.clock().instant();
+    // Microseconds: what a Spark TIMESTAMP holds, so the JSON and job_runs agree exactly.
+    Instant start = env.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     String job = jobName();
     String runId = options.runId() != null ? options.runId() : RunIds.generate(job, start);
     ExitCode code;
@@ -164,7 +165,8 @@ public abstract class JobCommand implements Callable<Integer> {
 
   private JobResult result(String job, String runId, ExitCode code, String message,
       JobOutcome outcome, EffectiveConfig config, Instant start, LaunchEnvironment env) {
-    return new JobResult(job, runId, logicalDate(), code, start, env.clock().instant(),
+    return new JobResult(job, runId, logicalDate(), code, start,
+        env.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
         outcome == null ? OptionalLong.empty() : outcome.rowsIn(),
         outcome == null ? OptionalLong.empty() : outcome.rowsOut(),
         config == null ? null : config.hash(), message,

@@ -114,8 +114,15 @@ public final class DemoCommand extends JobCommand {
     String view = "lakeops_demo_" + table.replace('.', '_');
     rows.createOrReplaceTempView(view);
     try {
-      spark.sql("CREATE OR REPLACE TABLE " + table + " USING delta COMMENT '" + comment
-          + "' AS SELECT * FROM " + view);
+      if (spark.catalog().tableExists(table)
+          && sameColumns(spark.table(table).schema(), spark.table(view).schema())) {
+        // Same schema: replace the rows only. (CREATE OR REPLACE would also rewrite the Hive
+        // metastore entry, which an embedded Hive metastore logs as an error.)
+        spark.sql("INSERT OVERWRITE TABLE " + table + " SELECT * FROM " + view);
+      } else {
+        spark.sql("CREATE OR REPLACE TABLE " + table + " USING delta COMMENT '" + comment
+            + "' AS SELECT * FROM " + view);
+      }
     } finally {
       spark.catalog().dropTempView(view);
     }
@@ -126,6 +133,19 @@ public final class DemoCommand extends JobCommand {
           + "run the demo again.");
     }
     return count;
+  }
+
+  private static boolean sameColumns(StructType a, StructType b) {
+    if (a.fields().length != b.fields().length) {
+      return false;
+    }
+    for (int i = 0; i < a.fields().length; i++) {
+      if (!a.fields()[i].name().equals(b.fields()[i].name())
+          || !a.fields()[i].dataType().equals(b.fields()[i].dataType())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void printSummary(PrintStream out, DemoDataset data, LakeOpsSettings.Demo demo,

@@ -17,8 +17,12 @@ public final class ResultFile {
 
   private ResultFile() {}
 
+  /**
+   * {@code <results-dir>/<job>/<run id>.json}; characters Hadoop paths cannot hold (the ':' and
+   * '+' of Airflow run ids) become '_'.
+   */
   public static String pathFor(String resultsDir, String job, String runId) {
-    return resultsDir + "/" + job + "/" + runId + ".json";
+    return resultsDir + "/" + job + "/" + runId.replaceAll("[^A-Za-z0-9_.-]", "_") + ".json";
   }
 
   public static void write(Configuration hadoopConf, String location, String json) throws IOException {
