@@ -104,6 +104,9 @@ public abstract class JobCommand implements Callable<Integer> {
         }
       }
       outcome = run(new JobContext(job, runId, settings, config, spark, env));
+      if (spark != null) {
+        outcome = outcome.withOutput("spark_master", spark.sparkContext().master());
+      }
       code = outcome.exitCode();
       message = outcome.message();
     } catch (JobFailure e) {
