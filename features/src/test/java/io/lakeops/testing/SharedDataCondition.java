@@ -25,6 +25,11 @@ public final class SharedDataCondition implements ExecutionCondition {
     if (Files.isDirectory(dir)) {
       return ConditionEvaluationResult.enabled("shared data found at " + dir);
     }
+    if ("1".equals(System.getenv("LAKEOPS_REQUIRE_SHARED_DATA"))) {
+      // CI sets this: there a missing folder is a broken checkout, not a reason to skip.
+      throw new IllegalStateException("Cannot run shared-data test: " + dir + " does not exist "
+          + "and LAKEOPS_REQUIRE_SHARED_DATA=1. Place the shared data sets there or unset the variable.");
+    }
     String message = "Skipping shared-data test: " + dir + " does not exist. "
         + "Place the shared data sets there (CI has them) to run it.";
     System.err.println(message);
