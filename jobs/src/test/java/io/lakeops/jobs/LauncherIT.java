@@ -49,6 +49,8 @@ class LauncherIT {
     assertTrue(Files.isRegularFile(dir.resolve("lakehouse/results/demo/"
         + result.get("run_id").asText() + ".json")));
     assertFalse(Files.exists(dir.resolve("derby.log")), "derby.log belongs under the lakehouse");
+    assertTrue(Files.isRegularFile(dir.resolve("lakehouse/derby.log")));
+    assertFalse(demo.err().contains("FileNotFoundException"), demo.err());
 
     // The example queries the demo printed run as printed, in a second JVM.
     List<String> examples = demo.outLines().stream()

@@ -23,8 +23,16 @@ public final class LakehouseSessionFactory implements SparkSessionFactory {
     SparkSession.Builder builder = SparkSession.builder().appName(appName);
     if (local) {
       LakeOpsSettings.Lakehouse lakehouse = settings.lakehouse();
-      // Derby writes derby.log into the working directory unless told otherwise.
+      // Derby writes derby.log into the working directory unless told otherwise; it needs the
+      // folder to exist, or it complains on stderr at the first run.
       if (System.getProperty("derby.stream.error.file") == null && !lakehouse.root().contains(":")) {
+        try {
+          java.nio.file.Files.createDirectories(java.nio.file.Path.of(lakehouse.root()));
+        } catch (java.io.IOException e) {
+          throw new io.lakeops.jobs.JobFailure(io.lakeops.jobs.ExitCode.FAILURE, "Cannot create the "
+              + "lakehouse folder " + lakehouse.root() + ": " + e.getMessage()
+              + ". Check lakeops.lakehouse.root and the folder's permissions.", e);
+        }
         System.setProperty("derby.stream.error.file", lakehouse.root() + "/derby.log");
       }
       builder.master(settings.spark().localMaster())
