@@ -64,8 +64,11 @@ public abstract class JobCommand implements Callable<Integer> {
     return true;
   }
 
-  /** Checks of arguments against settings, before Spark starts; throw {@link JobFailure#usage}. */
-  protected void checkArguments(LakeOpsSettings settings) {}
+  /**
+   * Checks of arguments and definitions against the configuration, before Spark starts; throw
+   * {@link JobFailure#usage} or {@link io.lakeops.jobs.config.InvalidConfigException}.
+   */
+  protected void checkArguments(LakeOpsSettings settings, Config config) {}
 
   @Override
   public final Integer call() {
@@ -90,7 +93,7 @@ public abstract class JobCommand implements Callable<Integer> {
       Config loaded = new StrictConfigLoader().load(sources(env));
       config = new EffectiveConfig(loaded);
       settings = LakeOpsSettings.from(loaded, env.workingDir());
-      checkArguments(settings);
+      checkArguments(settings, loaded);
       if (needsSpark()) {
         spark = env.sessions().create("lakeops " + job, settings);
         previousMetadata = spark.conf().getOption(DELTA_USER_METADATA).getOrElse(() -> null);
@@ -191,7 +194,9 @@ public abstract class JobCommand implements Callable<Integer> {
 
   static String describe(Throwable e) {
     String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    String first = m == null ? "" : m.lines().map(String::strip).filter(l -> !l.isEmpty())
+        .findFirst().orElse("");
+    return e.getClass().getSimpleName() + (first.isEmpty() ? "" : ": " + first);
   }
 
   private static String stackTrace(Throwable e) {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         "Exit codes: 0 done, 1 failure worth a retry, 2 usage or configuration error, "
             + "3 input rejected, 4 candidate rejected by a gate, 5 drift over the threshold.",
         "The last line on stdout is the result as one JSON object."},
-    subcommands = {DemoCommand.class, SqlCommand.class, ConfigCommand.class,
+    subcommands = {DemoCommand.class, io.lakeops.jobs.features.IngestCommand.class,
+        SqlCommand.class, ConfigCommand.class,
         CommandLine.HelpCommand.class})
 public final class LakeOps implements Callable<Integer> {
 

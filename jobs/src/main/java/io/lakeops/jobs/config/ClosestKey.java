@@ -3,11 +3,11 @@ package io.lakeops.jobs.config;
 import java.util.List;
 
 /** Finds the known key nearest to a misspelt one (edit distance on the whole dotted path). */
-final class ClosestKey {
+public final class ClosestKey {
 
   private ClosestKey() {}
 
-  static String find(String unknown, List<String> known) {
+  public static String find(String unknown, List<String> known) {
     String best = "";
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : known) {

@@ -17,7 +17,7 @@ public record ConfigProblem(String key, String where, String message) {
   }
 
   /** A readable location: {@code /path/app.conf line 3}, or the origin's description. */
-  static String describe(ConfigOrigin origin) {
+  public static String describe(ConfigOrigin origin) {
     if (origin == null) {
       return "";
     }

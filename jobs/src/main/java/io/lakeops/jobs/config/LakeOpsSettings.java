@@ -22,7 +22,8 @@ public record LakeOpsSettings(
     String jobRunsTable,
     boolean recordJobRuns,
     int sqlMaxRows,
-    Demo demo) {
+    Demo demo,
+    Features features) {
 
   /** Locations; every value is absolute (a URI, or an absolute local path). */
   public record Lakehouse(String root, String rawDir, String resultsDir, String warehouseDir,
@@ -36,6 +37,11 @@ public record LakeOpsSettings(
       localConf = Map.copyOf(localConf);
     }
   }
+
+  /** Feature store settings: where definitions are and the tables of the feature store. */
+  public record Features(String database, Path definitionsDir, String quarantineTable,
+      String validationResultsTable, String catalogTable, int backfillParallelism,
+      int backfillChunkDays) {}
 
   /** The demo's generator settings. */
   public record Demo(long seed, int customers, LocalDate startDate, int days,
@@ -69,6 +75,14 @@ public record LakeOpsSettings(
         r.integer("lakeops.demo.days", 150, 3660),
         r.date("lakeops.demo.drift-start-date"),
         r.identifier("lakeops.demo.database"));
+    Features features = new Features(
+        r.identifier("lakeops.features.database"),
+        workingDir.resolve(r.nonBlank("lakeops.features.definitions-dir")).normalize(),
+        r.tableName("lakeops.features.tables.quarantine"),
+        r.tableName("lakeops.features.tables.validation-results"),
+        r.tableName("lakeops.features.tables.feature-catalog"),
+        r.integer("lakeops.features.backfill.parallelism", 1, 64),
+        r.integer("lakeops.features.backfill.chunk-days", 1, 3660));
     r.check();
     if (demo.driftStartDate().isBefore(demo.startDate().plusDays(30))
         || demo.driftStartDate().isAfter(demo.endDateInclusive())) {
@@ -79,7 +93,7 @@ public record LakeOpsSettings(
               + ": it must fall between " + demo.startDate().plusDays(30) + " and "
               + demo.endDateInclusive() + " (at least 30 days after start-date, before the end).")));
     }
-    return new LakeOpsSettings(lakehouse, spark, jobRuns, record, maxRows, demo);
+    return new LakeOpsSettings(lakehouse, spark, jobRuns, record, maxRows, demo, features);
   }
 
   /** A URI stays as it is; a local path becomes absolute against the working directory. */

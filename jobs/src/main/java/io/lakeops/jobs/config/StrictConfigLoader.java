@@ -287,7 +287,7 @@ public final class StrictConfigLoader {
             + ". Set it to " + article(expected) + ".");
   }
 
-  static String typeName(ConfigValueType type) {
+  public static String typeName(ConfigValueType type) {
     return switch (type) {
       case OBJECT -> "an object";
       case LIST -> "a list";

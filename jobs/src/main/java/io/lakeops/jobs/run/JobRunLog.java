@@ -59,11 +59,10 @@ public final class JobRunLog {
     if (dot > 0) {
       spark.sql("CREATE DATABASE IF NOT EXISTS " + table.substring(0, dot));
     }
-    if (!spark.catalog().tableExists(table)) {
-      spark.createDataFrame(List.of(), SCHEMA).write().format("delta")
-          .saveAsTable(table);
-      spark.sql("COMMENT ON TABLE " + table + " IS 'LakeOps: one row per job run'");
-    }
+    // One DDL with the comments in it (COMMENT ON TABLE afterwards makes an embedded Hive
+    // metastore log a spurious error for Delta tables).
+    spark.sql("CREATE TABLE IF NOT EXISTS " + table + " (" + SCHEMA.toDDL()
+        + ") USING delta COMMENT 'LakeOps: one row per job run'");
   }
 
   public void started(String job, String runId, LocalDate logicalDate, Instant startedAt,

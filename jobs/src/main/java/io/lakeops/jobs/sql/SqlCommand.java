@@ -56,7 +56,7 @@ public final class SqlCommand extends JobCommand {
   }
 
   @Override
-  protected void checkArguments(LakeOpsSettings settings) {
+  protected void checkArguments(LakeOpsSettings settings, com.typesafe.config.Config config) {
     String script;
     if (input.file != null) {
       Path file = environment().workingDir().resolve(input.file);
