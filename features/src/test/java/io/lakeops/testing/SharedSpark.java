@@ -61,13 +61,23 @@ public final class SharedSpark {
       session.stop();
       session = null;
     }
+    deleteTree(lakehouse);
+  }
+
+  private static void deleteTree(Path root) {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("Cannot delete the test lakehouse " + root + ": " + e.getMessage());
+    }
   }
 
   private static Path createLakehouse() {
     try {
-      Path root = Files.createTempDirectory("lakeops-test-lakehouse-");
-      root.toFile().deleteOnExit();
-      return root;
+      return Files.createTempDirectory("lakeops-test-lakehouse-");
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create a temporary lakehouse for tests", e);
     }

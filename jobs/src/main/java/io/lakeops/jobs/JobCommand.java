@@ -115,22 +115,13 @@ public abstract class JobCommand implements Callable<Integer> {
     } catch (JobFailure e) {
       code = e.exitCode();
       message = e.getMessage();
-    } catch (Exception | LinkageError | AssertionError e) {
+    } catch (Throwable e) { // even OutOfMemoryError: record, report, exit 1
       code = ExitCode.FAILURE;
       message = "Job " + job + " failed: " + describe(e);
       env.err().println(stackTrace(e));
     }
 
     JobResult result = result(job, runId, code, message, outcome, config, start, env);
-    if (runLog != null) {
-      try {
-        runLog.finished(result, LakeOps.version());
-      } catch (Exception e) {
-        env.err().println(stackTrace(e));
-        result = failedAfterwards(result,
-            "Cannot record the run in " + settings.jobRunsTable() + ": " + describe(e));
-      }
-    }
     try {
       if (settings != null && needsSpark()) {
         String path = ResultFile.pathFor(settings.lakehouse().resultsDir(), job, runId);
@@ -142,14 +133,25 @@ public abstract class JobCommand implements Callable<Integer> {
       env.err().println(stackTrace(e));
       result = failedAfterwards(result,
           "Cannot write the result file under " + settings.lakehouse().resultsDir() + ": " + describe(e));
-    } finally {
-      if (spark != null) {
+    }
+    if (runLog != null) {
+      try {
+        runLog.finished(result, LakeOps.version());
+      } catch (Exception e) {
+        env.err().println(stackTrace(e));
+        result = failedAfterwards(result,
+            "Cannot record the run in " + settings.jobRunsTable() + ": " + describe(e));
+      }
+    }
+    if (spark != null) {
+      try {
         if (previousMetadata == null) {
           spark.conf().unset(DELTA_USER_METADATA);
         } else {
           spark.conf().set(DELTA_USER_METADATA, previousMetadata);
         }
         spark.sparkContext().setJobDescription(null);
+      } finally {
         env.sessions().release(spark);
       }
     }
@@ -192,7 +194,19 @@ public abstract class JobCommand implements Callable<Integer> {
         r.endedAt(), r.rowsIn(), r.rowsOut(), r.configHash(), r.message(), outputs);
   }
 
-  static String describe(Throwable e) {
+  /**
+   * The class and first line of the message; for known root causes (another JVM holding the
+   * embedded metastore) the cause and the fix instead.
+   */
+  public static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (m.contains("Another instance of Derby may have already booted the database")) {
+        return "Cannot open the embedded metastore: another process (an earlier LakeOps run, a "
+            + "spark-shell) is using it. Wait for it to finish, or point lakeops.lakehouse.root "
+            + "elsewhere. (" + m.lines().findFirst().orElse("") + ")";
+      }
+    }
     String m = e.getMessage();
     String first = m == null ? "" : m.lines().map(String::strip).filter(l -> !l.isEmpty())
         .findFirst().orElse("");

@@ -39,8 +39,16 @@ public final class LakeOps implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    // Exit explicitly: Hive and Hadoop leave non-daemon threads, and the code must reach the shell.
-    System.exit(execute(args, LaunchEnvironment.system()));
+    // Exit explicitly, whatever happens: Hive and Hadoop leave non-daemon threads, and the code
+    // must reach the shell.
+    int code = ExitCode.FAILURE.code();
+    try {
+      code = execute(args, LaunchEnvironment.system());
+    } catch (Throwable t) {
+      t.printStackTrace();
+    } finally {
+      System.exit(code);
+    }
   }
 
   /** Runs the command line in this JVM and returns the exit code. */

@@ -114,6 +114,15 @@ class JobRunTest extends SparkTestBase {
     assertEquals(0, before.exceptAll(spark().table(DB + ".transactions")).count());
     assertEquals(0, spark().table(DB + ".transactions").exceptAll(before).count());
     assertEquals("SUCCEEDED", runRow("manual__2025-06-01T00:00:00+00:00").getAs("status"));
+    assertEquals(1, (int) runRow("manual__2025-06-01T00:00:00+00:00").getAs("attempt"));
+
+    // A scheduler retry with the same run id keeps one row and counts the attempt.
+    Launch.Result retry = launch("demo", "--run-id", "manual__2025-06-01T00:00:00+00:00");
+    assertEquals(0, retry.exitCode(), retry.err());
+    Row retried = runRow("manual__2025-06-01T00:00:00+00:00");
+    assertEquals(2, (int) retried.getAs("attempt"));
+    assertEquals(retry.json().get("started_at").asText(),
+        ((java.sql.Timestamp) retried.getAs("started_at")).toInstant().toString());
     assertEquals(json.get("config_hash").asText(), second.json().get("config_hash").asText());
   }
 
@@ -160,6 +169,10 @@ class JobRunTest extends SparkTestBase {
     Launch.Result truncated = launch("sql", "--max-rows", "1", "SELECT n FROM sql_test.t ORDER BY n");
     assertTrue(truncated.out().contains("(first 1 rows shown; more exist: raise --max-rows or add LIMIT)"),
         truncated.out());
+
+    Launch.Result sameNames = launch("sql", "SELECT 1 AS a, 2 AS a");
+    assertEquals(0, sameNames.exitCode(), sameNames.err());
+    assertEquals(List.of("a | a", "--+--", "1 | 2", "(1 row)"), sameNames.outLines().subList(0, 4));
 
     Launch.Result bad = launch("sql", "SELECT * FROM sql_test.missing");
     assertEquals(2, bad.exitCode());

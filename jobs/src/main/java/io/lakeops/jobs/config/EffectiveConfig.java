@@ -22,7 +22,8 @@ public final class EffectiveConfig {
 
   /** Values of keys whose last segment matches this are secrets and never printed. */
   public static final Pattern SECRET_KEY = Pattern.compile(
-      "(?i).*(password|passwd|secret|token|credential|private[-._]?key|api[-._]?key|access[-._]?key).*");
+      "(?i).*(password|passwd|secret|token|credential|private[-._]?key|api[-._]?key|access[-._]?key|"
+          + "jaas[-._]config|sas[-._]key).*");
 
   public static final String MASK = "******";
 
@@ -48,10 +49,13 @@ public final class EffectiveConfig {
     return lakeops;
   }
 
-  /** Judged on the last path segment, which may itself hold dots ({@code "fs.s3a.secret.key"}). */
+  /**
+   * Judged on the words of the whole key, quoted or not: {@code "fs.s3a.secret.key"},
+   * {@code fs.s3a.secret.key} and {@code fs.s3a.access.key} are all secrets.
+   */
   public static boolean isSecretKey(String path) {
-    List<String> segments = ConfigUtil.splitPath(path);
-    return SECRET_KEY.matcher(segments.get(segments.size() - 1)).matches();
+    String words = String.join(".", ConfigUtil.splitPath(path));
+    return SECRET_KEY.matcher(words).matches();
   }
 
   /** HOCON for people, optionally with a comment per value saying where it was set. */

@@ -135,8 +135,9 @@ public final class SettingsReader {
     for (Map.Entry<String, ConfigValue> e : new java.util.TreeMap<>(section.entrySet().stream()
         .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))).entrySet()) {
       ConfigValue v = e.getValue();
-      String key = unquote(e.getKey());
-      if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST) {
+      // Nested and partly quoted keys ({ sql."shuffle.partitions" = 3 }) become plain dotted names.
+      String key = String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey()));
+      if (v.valueType() == ConfigValueType.LIST) {
         problem(path + "." + e.getKey(), "Cannot use " + StrictConfigLoader.typeName(v.valueType())
             + " for '" + path + "." + e.getKey() + "': expected a string, number or boolean. "
             + "Quote keys that contain dots, such as \"spark.sql.shuffle.partitions\" = 8.");
@@ -154,10 +155,6 @@ public final class SettingsReader {
     }
   }
 
-  private static String unquote(String key) {
-    return key.length() >= 2 && key.startsWith("\"") && key.endsWith("\"")
-        ? key.substring(1, key.length() - 1) : key;
-  }
 
   /** The value at {@code path}, null values included (Config#getValue refuses those). */
   private ConfigValue valueOrNull(String path) {

@@ -198,16 +198,14 @@ public final class StrictConfigLoader {
   }
 
   /**
-   * Values from the environment and -D arrive as text; numbers and booleans are read as such, so
-   * {@code -Dlakeops.sql.max-rows=7} and {@code max-rows = 7} in a file mean (and hash) the same.
+   * Values from the environment and -D arrive as text; whole numbers and booleans are read as
+   * such, so {@code -Dlakeops.sql.max-rows=7} and {@code max-rows = 7} in a file mean (and hash)
+   * the same. Anything else stays text, exactly as given ("1.10" is not turned into 1.1).
    */
   static Object typed(String value) {
     String v = value.trim();
     if (v.matches("-?(0|[1-9][0-9]{0,17})")) {
       return Long.parseLong(v);
-    }
-    if (v.matches("-?(0|[1-9][0-9]*)\\.[0-9]+")) {
-      return Double.parseDouble(v);
     }
     if (v.equals("true") || v.equals("false")) {
       return Boolean.parseBoolean(v);

@@ -35,44 +35,47 @@ public final class DemoRawFiles {
 
   public static Written write(DemoDataset data, String folder, Configuration hadoopConf) throws IOException {
     Path root = new Path(folder);
-    FileSystem fs = root.getFileSystem(hadoopConf);
-    fs.setWriteChecksum(false);
-    fs.delete(root, true);
-    fs.mkdirs(root);
+    // A private instance: switching checksums off on the cached one would affect every later
+    // write of this JVM, Delta's included.
+    try (FileSystem fs = FileSystem.newInstance(root.toUri(), hadoopConf)) {
+      fs.setWriteChecksum(false);
+      fs.delete(root, true);
+      fs.mkdirs(root);
 
-    Path customers = new Path(root, "customers.csv");
-    try (Writer w = open(fs, customers)) {
-      w.write(CUSTOMERS_HEADER + "\n");
-      for (DemoDataset.Customer c : data.customers()) {
-        w.write(c.customerId() + "," + c.signupDate() + "," + c.region() + "," + c.age() + ","
-            + c.gender() + "," + c.plan() + "," + c.emailOptIn() + "\n");
+      Path customers = new Path(root, "customers.csv");
+      try (Writer w = open(fs, customers)) {
+        w.write(CUSTOMERS_HEADER + "\n");
+        for (DemoDataset.Customer c : data.customers()) {
+          w.write(c.customerId() + "," + c.signupDate() + "," + c.region() + "," + c.age() + ","
+              + c.gender() + "," + c.plan() + "," + c.emailOptIn() + "\n");
+        }
       }
-    }
 
-    Map<LocalDate, StringBuilder> byDay = new TreeMap<>();
-    for (DemoDataset.Transaction t : data.transactions()) {
-      byDay.computeIfAbsent(LocalDate.ofInstant(t.ts(), ZoneOffset.UTC), d -> new StringBuilder())
-          .append(t.transactionId()).append(',').append(t.customerId()).append(',')
-          .append(t.ts()).append(',').append(String.format(Locale.ROOT, "%.2f", t.amount()))
-          .append(',').append(t.category()).append(',').append(t.channel()).append('\n');
-    }
-    Path transactions = new Path(root, "transactions");
-    for (Map.Entry<LocalDate, StringBuilder> day : byDay.entrySet()) {
-      try (Writer w = open(fs, new Path(transactions, day.getKey() + ".csv"))) {
-        w.write(TRANSACTIONS_HEADER + "\n");
-        w.write(day.getValue().toString());
+      Map<LocalDate, StringBuilder> byDay = new TreeMap<>();
+      for (DemoDataset.Transaction t : data.transactions()) {
+        byDay.computeIfAbsent(LocalDate.ofInstant(t.ts(), ZoneOffset.UTC), d -> new StringBuilder())
+            .append(t.transactionId()).append(',').append(t.customerId()).append(',')
+            .append(t.ts()).append(',').append(String.format(Locale.ROOT, "%.2f", t.amount()))
+            .append(',').append(t.category()).append(',').append(t.channel()).append('\n');
       }
-    }
+      Path transactions = new Path(root, "transactions");
+      for (Map.Entry<LocalDate, StringBuilder> day : byDay.entrySet()) {
+        try (Writer w = open(fs, new Path(transactions, day.getKey() + ".csv"))) {
+          w.write(TRANSACTIONS_HEADER + "\n");
+          w.write(day.getValue().toString());
+        }
+      }
 
-    Path labels = new Path(root, "churn_labels.csv");
-    try (Writer w = open(fs, labels)) {
-      w.write(LABELS_HEADER + "\n");
-      for (DemoDataset.ChurnLabel l : data.labels()) {
-        w.write(l.customerId() + "," + l.labelDate() + "," + l.churnedWithin60d() + "\n");
+      Path labels = new Path(root, "churn_labels.csv");
+      try (Writer w = open(fs, labels)) {
+        w.write(LABELS_HEADER + "\n");
+        for (DemoDataset.ChurnLabel l : data.labels()) {
+          w.write(l.customerId() + "," + l.labelDate() + "," + l.churnedWithin60d() + "\n");
+        }
       }
+      return new Written(root.toString(), customers.toString(), transactions.toString(),
+          byDay.size(), labels.toString());
     }
-    return new Written(root.toString(), customers.toString(), transactions.toString(),
-        byDay.size(), labels.toString());
   }
 
   private static Writer open(FileSystem fs, Path path) throws IOException {

@@ -5,7 +5,9 @@ import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,9 +20,10 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * {@code lakeops.job_runs}: one Delta row per run. The row is appended as {@code RUNNING} when the
- * run starts (a blind append never conflicts with other runs), then merged on (job, run_id) with
- * the final status. A run killed in between stays {@code RUNNING}, which is the truth.
+ * {@code lakeops.job_runs}: one Delta row per run, merged on (job, run_id): {@code RUNNING} when
+ * the run starts, the final status when it ends. A run killed in between stays {@code RUNNING},
+ * which is the truth. A retry with the same run id (Airflow keeps {@code run_id} across retries)
+ * reuses the row and counts {@code attempt} up.
  */
 public final class JobRunLog {
 
@@ -29,6 +32,7 @@ public final class JobRunLog {
   public static final StructType SCHEMA = new StructType(new StructField[] {
       field("job", DataTypes.StringType, false, "Subcommand that ran (ingest, materialize, demo, ...)"),
       field("run_id", DataTypes.StringType, false, "Run id; also the userMetadata of the run's Delta commits"),
+      field("attempt", DataTypes.IntegerType, false, "1 for the first run of this run id; a scheduler retry with the same run id counts up"),
       field("logical_date", DataTypes.DateType, true, "The --run-date of a dated job (UTC), else null"),
       field("status", DataTypes.StringType, false, "RUNNING, SUCCEEDED, FAILED, USAGE_ERROR, INPUT_REJECTED, GATE_REJECTED, DRIFT_DETECTED"),
       field("exit_code", DataTypes.IntegerType, true, "Process exit code; null while running"),
@@ -65,31 +69,48 @@ public final class JobRunLog {
         + ") USING delta COMMENT 'LakeOps: one row per job run'");
   }
 
+  /**
+   * Records the start. A run id seen before (a scheduler retry passes the same {@code run_id})
+   * keeps its one row: the attempt counts up and the row starts over as RUNNING.
+   */
   public void started(String job, String runId, LocalDate logicalDate, Instant startedAt,
       String configHash, String version) {
-    Row row = RowFactory.create(job, runId, date(logicalDate), RUNNING, null,
+    Row row = RowFactory.create(job, runId, 1, date(logicalDate), RUNNING, null,
         Timestamp.from(startedAt), null, null, null, null, configHash, null, version, appId());
-    spark.createDataFrame(List.of(row), SCHEMA).write().format("delta").mode("append")
-        .saveAsTable(table);
+    Map<String, String> restart = new LinkedHashMap<>();
+    for (StructField f : SCHEMA.fields()) {
+      restart.put(f.name(), "s." + f.name());
+    }
+    restart.put("attempt", "t.attempt + 1");
+    merge(spark.createDataFrame(List.of(row), SCHEMA), restart);
   }
 
   public void finished(JobResult result, String version) {
-    Row row = RowFactory.create(result.job(), result.runId(), date(result.logicalDate()),
+    Row row = RowFactory.create(result.job(), result.runId(), 1, date(result.logicalDate()),
         result.exitCode().status(), result.exitCode().code(), Timestamp.from(result.startedAt()),
         Timestamp.from(result.endedAt()), result.durationMs(), boxed(result.rowsIn()),
         boxed(result.rowsOut()), result.configHash(),
         result.exitCode().code() == 0 ? null : result.message(), version, appId());
-    Dataset<Row> update = spark.createDataFrame(List.of(row), SCHEMA);
+    Map<String, String> finish = new LinkedHashMap<>();
+    for (StructField f : SCHEMA.fields()) {
+      if (!f.name().equals("attempt")) {
+        finish.put(f.name(), "s." + f.name());
+      }
+    }
+    merge(spark.createDataFrame(List.of(row), SCHEMA), finish);
+  }
+
+  private void merge(Dataset<Row> update, Map<String, String> whenMatched) {
     for (int attempt = 1; ; attempt++) {
       try {
         DeltaTable.forName(spark, table).as("t")
             .merge(update.as("s"), "t.job = s.job AND t.run_id = s.run_id")
-            .whenMatched().updateAll()
+            .whenMatched().updateExpr(whenMatched)
             .whenNotMatched().insertAll()
             .execute();
         return;
       } catch (io.delta.exceptions.DeltaConcurrentModificationException e) {
-        // Another run appended its RUNNING row meanwhile; the merge is safe to repeat.
+        // Another run committed to the table meanwhile; the merge is safe to repeat.
         if (attempt >= MERGE_ATTEMPTS) {
           throw e;
         }

@@ -27,16 +27,19 @@ public final class ResultFile {
 
   public static void write(Configuration hadoopConf, String location, String json) throws IOException {
     Path target = new Path(location);
-    FileSystem fs = target.getFileSystem(hadoopConf);
-    fs.setWriteChecksum(false); // no .crc files beside results on the local file system
-    fs.mkdirs(target.getParent());
-    Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp");
-    try (OutputStream out = fs.create(temp, true)) {
-      out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-    fs.delete(target, false);
-    if (!fs.rename(temp, target)) {
-      throw new IOException("Cannot rename " + temp + " to " + target);
+    // A private instance: switching checksums off on the cached one would affect every later
+    // write of this JVM, Delta's included.
+    try (FileSystem fs = FileSystem.newInstance(target.toUri(), hadoopConf)) {
+      fs.setWriteChecksum(false); // no .crc files beside results on the local file system
+      fs.mkdirs(target.getParent());
+      Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+      try (OutputStream out = fs.create(temp, true)) {
+        out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      fs.delete(target, false);
+      if (!fs.rename(temp, target)) {
+        throw new IOException("Cannot rename " + temp + " to " + target);
+      }
     }
   }
 }

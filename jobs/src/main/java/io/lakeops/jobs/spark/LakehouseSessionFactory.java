@@ -1,6 +1,7 @@
 package io.lakeops.jobs.spark;
 
 import io.lakeops.jobs.config.LakeOpsSettings;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -19,38 +20,49 @@ public final class LakehouseSessionFactory implements SparkSessionFactory {
   @Override
   public SparkSession create(String appName, LakeOpsSettings settings) {
     SparkConf submitted = new SparkConf(); // spark-submit passes its settings as spark.* properties
-    boolean local = !submitted.contains("spark.master");
-    SparkSession.Builder builder = SparkSession.builder().appName(appName);
-    if (local) {
-      LakeOpsSettings.Lakehouse lakehouse = settings.lakehouse();
-      // Derby writes derby.log into the working directory unless told otherwise; it needs the
-      // folder to exist, or it complains on stderr at the first run.
-      if (System.getProperty("derby.stream.error.file") == null && !lakehouse.root().contains(":")) {
-        try {
-          java.nio.file.Files.createDirectories(java.nio.file.Path.of(lakehouse.root()));
-        } catch (java.io.IOException e) {
-          throw new io.lakeops.jobs.JobFailure(io.lakeops.jobs.ExitCode.FAILURE, "Cannot create the "
-              + "lakehouse folder " + lakehouse.root() + ": " + e.getMessage()
-              + ". Check lakeops.lakehouse.root and the folder's permissions.", e);
-        }
-        System.setProperty("derby.stream.error.file", lakehouse.root() + "/derby.log");
-      }
-      builder.master(settings.spark().localMaster())
-          .config("spark.sql.warehouse.dir", lakehouse.warehouseDir())
-          .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-              "jdbc:derby:;databaseName=" + lakehouse.metastoreDir() + ";create=true")
-          .config("spark.sql.shuffle.partitions", settings.spark().localShufflePartitions());
-      settings.spark().localConf().forEach((k, v) -> setIfAbsent(builder, submitted, k, v));
+    Map<String, String> submittedMap = new LinkedHashMap<>();
+    for (scala.Tuple2<String, String> kv : submitted.getAll()) {
+      submittedMap.put(kv._1(), kv._2());
     }
-    settings.spark().conf().forEach((k, v) -> setIfAbsent(builder, submitted, k, v));
-    builder.config("spark.sql.extensions", withDelta(submitted.get("spark.sql.extensions", "")));
-    setIfAbsent(builder, submitted, "spark.sql.catalog.spark_catalog", DELTA_CATALOG);
-    // Every timestamp is stored and shown in UTC unless the cluster says otherwise.
-    setIfAbsent(builder, submitted, "spark.sql.session.timeZone", "UTC");
-    if (useHiveCatalog(submitted, settings.spark().conf())) {
+    boolean local = !submitted.contains("spark.master");
+    if (local) {
+      prepareLocalLakehouse(settings.lakehouse());
+    }
+    SparkSession.Builder builder = SparkSession.builder().appName(appName);
+    Map<String, String> conf = sessionConf(settings, submittedMap);
+    conf.forEach(builder::config);
+    if (useHiveCatalog(conf, submittedMap)) {
       builder.enableHiveSupport();
     }
     return builder.getOrCreate();
+  }
+
+  /**
+   * What LakeOps sets on the builder, lowest precedence first: its defaults, then (local runs)
+   * the embedded lakehouse and {@code lakeops.spark.local-conf}, then {@code lakeops.spark.conf};
+   * keys spark-submit already set are left out, so the cluster's word stands. The Delta
+   * extension is merged into whatever extensions are configured.
+   */
+  static Map<String, String> sessionConf(LakeOpsSettings settings, Map<String, String> submitted) {
+    Map<String, String> conf = new LinkedHashMap<>();
+    conf.put("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
+    // Every timestamp is stored and shown in UTC unless configured otherwise.
+    conf.put("spark.sql.session.timeZone", "UTC");
+    boolean local = !submitted.containsKey("spark.master");
+    if (local) {
+      LakeOpsSettings.Lakehouse lakehouse = settings.lakehouse();
+      conf.put("spark.master", settings.spark().localMaster());
+      conf.put("spark.sql.warehouse.dir", lakehouse.warehouseDir());
+      conf.put("spark.hadoop.javax.jdo.option.ConnectionURL",
+          "jdbc:derby:;databaseName=" + localPath(lakehouse.metastoreDir()) + ";create=true");
+      conf.put("spark.sql.shuffle.partitions", String.valueOf(settings.spark().localShufflePartitions()));
+      conf.putAll(settings.spark().localConf());
+    }
+    conf.putAll(settings.spark().conf());
+    String extensions = submitted.getOrDefault("spark.sql.extensions", conf.getOrDefault("spark.sql.extensions", ""));
+    submitted.keySet().forEach(conf::remove);
+    conf.put("spark.sql.extensions", withDelta(extensions));
+    return conf;
   }
 
   @Override
@@ -58,9 +70,40 @@ public final class LakehouseSessionFactory implements SparkSessionFactory {
     session.stop();
   }
 
+  private static void prepareLocalLakehouse(LakeOpsSettings.Lakehouse lakehouse) {
+    // Derby writes derby.log into the working directory unless told otherwise; it needs the
+    // folder to exist, or it complains on stderr at the first run.
+    if (System.getProperty("derby.stream.error.file") == null) {
+      String root = localPath(lakehouse.root());
+      try {
+        java.nio.file.Files.createDirectories(java.nio.file.Path.of(root));
+      } catch (java.io.IOException | RuntimeException e) {
+        throw new io.lakeops.jobs.JobFailure(io.lakeops.jobs.ExitCode.FAILURE, "Cannot create the "
+            + "lakehouse folder " + root + ": " + e.getMessage()
+            + ". Check lakeops.lakehouse.root and the folder's permissions.", e);
+      }
+      System.setProperty("derby.stream.error.file", root + "/derby.log");
+    }
+  }
+
+  /** A local path from a path or a {@code file:} URI; other schemes cannot hold a local metastore. */
+  static String localPath(String location) {
+    if (location.startsWith("file:")) {
+      return java.nio.file.Path.of(java.net.URI.create(location)).toString();
+    }
+    if (location.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+      throw new io.lakeops.jobs.config.InvalidConfigException(java.util.List.of(
+          new io.lakeops.jobs.config.ConfigProblem("lakeops.lakehouse.root", "", "Cannot keep the "
+              + "embedded metastore and warehouse of a local run under " + location + ": a local "
+              + "run needs a local path. Use a local lakeops.lakehouse.root, or run under "
+              + "spark-submit, where the cluster's metastore is used.")));
+    }
+    return location;
+  }
+
   /** Like spark-shell: Hive catalog when Hive is on the classpath, unless configured otherwise. */
-  static boolean useHiveCatalog(SparkConf submitted, Map<String, String> conf) {
-    String configured = submitted.get("spark.sql.catalogImplementation",
+  static boolean useHiveCatalog(Map<String, String> conf, Map<String, String> submitted) {
+    String configured = submitted.getOrDefault("spark.sql.catalogImplementation",
         conf.getOrDefault("spark.sql.catalogImplementation", "hive"));
     if (!"hive".equals(configured)) {
       return false;
@@ -79,12 +122,5 @@ public final class LakehouseSessionFactory implements SparkSessionFactory {
       return extensions;
     }
     return extensions.isBlank() ? DELTA_EXTENSION : extensions + "," + DELTA_EXTENSION;
-  }
-
-  private static void setIfAbsent(SparkSession.Builder builder, SparkConf submitted, String key,
-      String value) {
-    if (!submitted.contains(key)) {
-      builder.config(key, value);
-    }
   }
 }

@@ -91,8 +91,10 @@ public final class SqlCommand extends JobCommand {
       try {
         result = context.spark().sql(statement);
       } catch (Exception e) { // Scala throws the checked AnalysisException undeclared
-        if (!(e instanceof AnalysisException)) {
-          throw e;
+        if (!(e instanceof AnalysisException) || isCatalogFailure(e)) {
+          // Not the query's fault (the metastore is locked or down): worth a retry.
+          throw new JobFailure(io.lakeops.jobs.ExitCode.FAILURE, "Cannot run statement " + (i + 1)
+              + ": " + JobCommand.describe(e), e);
         }
         // A query that does not parse or names what does not exist: retrying will not help.
         throw JobFailure.usage("Cannot run statement " + (i + 1) + " (" + abbreviate(statement)
@@ -115,15 +117,21 @@ public final class SqlCommand extends JobCommand {
       return 0;
     }
     // Casting to string renders values the way Spark SQL does, in the session time zone.
+    // Columns are taken by position: a join or SELECT 1 AS a, 2 AS a may repeat a name.
+    String[] positional = new String[fields.length];
+    for (int c = 0; c < fields.length; c++) {
+      positional[c] = "c" + c;
+    }
+    Dataset<Row> renamed = result.toDF(positional);
     Column[] asText = new Column[fields.length];
     List<String> header = new ArrayList<>();
     List<Boolean> numeric = new ArrayList<>();
     for (int c = 0; c < fields.length; c++) {
-      asText[c] = result.col("`" + fields[c].name().replace("`", "``") + "`").cast("string");
+      asText[c] = renamed.col(positional[c]).cast("string");
       header.add(fields[c].name());
       numeric.add(fields[c].dataType() instanceof NumericType);
     }
-    List<Row> rows = result.select(asText).limit(limit + 1).collectAsList();
+    List<Row> rows = renamed.select(asText).limit(limit + 1).collectAsList();
     boolean truncated = rows.size() > limit;
     List<List<String>> cells = new ArrayList<>();
     for (Row row : rows.subList(0, Math.min(limit, rows.size()))) {
@@ -138,6 +146,17 @@ public final class SqlCommand extends JobCommand {
         ? "(first " + limit + " rows shown; more exist: raise --max-rows or add LIMIT)"
         : "(" + cells.size() + (cells.size() == 1 ? " row)" : " rows)"));
     return cells.size();
+  }
+
+  private static boolean isCatalogFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (m.contains("SessionHiveMetaStoreClient") || m.contains("Another instance of Derby")
+          || t.getClass().getName().endsWith("MetaException")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String abbreviate(String statement) {

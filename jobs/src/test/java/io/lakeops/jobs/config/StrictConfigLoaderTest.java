@@ -239,6 +239,22 @@ class StrictConfigLoaderTest {
   }
 
   @Test
+  void unquotedAndCommandLineSecretsAreMaskedToo() throws IOException {
+    Path a = file("plain.conf", "lakeops.spark.conf { spark.hadoop.fs.s3a.secret.key = \"hunter2\" }\n");
+    EffectiveConfig fromFile = new EffectiveConfig(load(a, Map.of()));
+    assertTrue(!fromFile.render(false).contains("hunter2"), fromFile.render(false));
+    EffectiveConfig fromCli = new EffectiveConfig(load(null,
+        Map.of("lakeops.spark.conf.\"spark.hadoop.fs.s3a.access.key\"", "AKIA123")));
+    assertTrue(!fromCli.render(false).contains("AKIA123"), fromCli.render(false));
+    EffectiveConfig other = new EffectiveConfig(load(null,
+        Map.of("lakeops.spark.conf.\"spark.hadoop.fs.s3a.access.key\"", "AKIA999")));
+    assertEquals(fromCli.hash(), other.hash());
+    // Nested keys reach Spark as plain dotted names.
+    LakeOpsSettings s = LakeOpsSettings.from(load(a, Map.of()), dir);
+    assertEquals(Map.of("spark.hadoop.fs.s3a.secret.key", "hunter2"), s.spark().conf());
+  }
+
+  @Test
   void secretsAreMaskedAndLeaveTheHashAlone() throws IOException {
     Path a = file("a.conf", "lakeops.spark.conf { \"spark.hadoop.fs.s3a.secret.key\" = \"hunter2\","
         + " \"spark.hadoop.fs.s3a.access.key\" = \"AKIAXYZ\" }\n");
