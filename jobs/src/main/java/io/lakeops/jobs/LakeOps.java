@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
             + "3 input rejected, 4 candidate rejected by a gate, 5 drift over the threshold.",
         "The last line on stdout is the result as one JSON object."},
     subcommands = {DemoCommand.class, io.lakeops.jobs.features.IngestCommand.class,
+        io.lakeops.jobs.features.MaterializeCommand.class, io.lakeops.jobs.features.BackfillCommand.class,
         SqlCommand.class, ConfigCommand.class,
         CommandLine.HelpCommand.class})
 public final class LakeOps implements Callable<Integer> {

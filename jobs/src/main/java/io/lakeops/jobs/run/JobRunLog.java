@@ -67,6 +67,17 @@ public final class JobRunLog {
     // metastore log a spurious error for Delta tables).
     spark.sql("CREATE TABLE IF NOT EXISTS " + table + " (" + SCHEMA.toDDL()
         + ") USING delta COMMENT 'LakeOps: one row per job run'");
+    // A table made by an older LakeOps lacks the newer columns: add them (nullable).
+    java.util.Set<String> existing = new java.util.HashSet<>(java.util.Arrays.asList(spark.table(table).columns()));
+    List<String> missing = new java.util.ArrayList<>();
+    for (StructField f : SCHEMA.fields()) {
+      if (!existing.contains(f.name())) {
+        missing.add("`" + f.name() + "` " + f.dataType().sql());
+      }
+    }
+    if (!missing.isEmpty()) {
+      spark.sql("ALTER TABLE " + table + " ADD COLUMNS (" + String.join(", ", missing) + ")");
+    }
   }
 
   /**
