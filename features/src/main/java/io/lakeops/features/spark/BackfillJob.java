@@ -50,6 +50,7 @@ public final class BackfillJob {
 
   private final SparkSession spark;
   private final FeatureTables tables;
+  private final Object writeLock = new Object();
 
   public BackfillJob(SparkSession spark, FeatureTables tables) {
     this.spark = spark;
@@ -126,11 +127,11 @@ public final class BackfillJob {
     return new Result(all.size(), skipped, rows, results);
   }
 
-  /** Chunks touch disjoint partitions, but Delta may still see a conflict: retry those. */
+  /** Commits are serialised by the write lock; a conflict with another writer is retried. */
   private MaterializeResult materializeWithRetry(FeatureGroup group, Chunk chunk) throws InterruptedException {
     for (int attempt = 1; ; attempt++) {
       try {
-        return new MaterializeJob(spark, tables).run(group, chunk.from(), chunk.to(), Instant.now(), false);
+        return new MaterializeJob(spark, tables, writeLock).run(group, chunk.from(), chunk.to(), Instant.now(), false);
       } catch (io.delta.exceptions.DeltaConcurrentModificationException e) {
         if (attempt >= 5) {
           throw e;

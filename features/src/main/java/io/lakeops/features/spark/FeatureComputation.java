@@ -60,16 +60,16 @@ public final class FeatureComputation {
       WindowSpec window = Window.partitionBy(keys).orderBy(col(SECONDS))
           .rangeBetween(-(a.windowDays() * 86_400L - 1), 0);
       Column value = a.column().map(functions::col).orElse(lit(1));
-      Column aggregate = switch (a.function()) {
-        case COUNT -> functions.count(value);
-        case SUM -> functions.sum(value);
-        case AVG -> functions.avg(value);
-        case MIN -> functions.min(value);
-        case MAX -> functions.max(value);
-        case COUNT_DISTINCT -> functions.size(functions.collect_set(value)).cast("long");
+      Column windowed = switch (a.function()) {
+        case COUNT -> functions.count(value).over(window);
+        case SUM -> functions.sum(value).over(window);
+        case AVG -> functions.avg(value).over(window);
+        case MIN -> functions.min(value).over(window);
+        case MAX -> functions.max(value).over(window);
+        case COUNT_DISTINCT -> functions.size(functions.collect_set(value).over(window)).cast("long");
         default -> throw new IllegalStateException(a.function().toString());
       };
-      perEvent.add(aggregate.over(window).as(a.name()));
+      perEvent.add(windowed.as(a.name()));
     }
 
     // One row per (keys, event time): events at the same instant share their window values.

@@ -42,10 +42,20 @@ public final class MaterializeJob {
 
   private final SparkSession spark;
   private final FeatureTables tables;
+  private final Object writeLock;
 
   public MaterializeJob(SparkSession spark, FeatureTables tables) {
+    this(spark, tables, null);
+  }
+
+  /**
+   * With a write lock shared by concurrent chunks: each computes in parallel, then commits
+   * alone (a MERGE that may delete rows reads more than its partitions and would conflict).
+   */
+  public MaterializeJob(SparkSession spark, FeatureTables tables, Object writeLock) {
     this.spark = spark;
     this.tables = tables;
+    this.writeLock = writeLock;
   }
 
   public MaterializeResult run(FeatureGroup group, LocalDate from, LocalDate to, Instant now) {
@@ -70,8 +80,17 @@ public final class MaterializeJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       String table = tables.features(group);
-      describe(group, "merge into " + table);
-      long[] counts = merge(features, group, table, from, to);
+      long[] counts;
+      if (writeLock != null) {
+        features.count(); // compute outside the lock
+        synchronized (writeLock) {
+          describe(group, "merge into " + table);
+          counts = merge(features, group, table, from, to);
+        }
+      } else {
+        describe(group, "merge into " + table);
+        counts = merge(features, group, table, from, to);
+      }
       if (updateCatalog) {
         describe(group, "catalog statistics");
         new FeatureCatalog(spark, tables.catalog()).upsert(group, table, features, to, now);

@@ -194,6 +194,7 @@ public final class FeatureGroupLoader {
       } catch (IllegalArgumentException e) {
         c.problem("type", "Unknown column type '" + typeText + "' for column '" + name
             + "'. Use one of string, int, long, double, boolean, date, timestamp.");
+        type = null;
       }
       Optional<String> regex = c.optionalString("regex");
       regex.ifPresent(p -> {
@@ -207,7 +208,7 @@ public final class FeatureGroupLoader {
       clean.ifPresent(expr -> parseExpression(c, "clean", expr, Set.of("value")));
       Optional<Double> min = c.optionalDouble("min");
       Optional<Double> max = c.optionalDouble("max");
-      if ((min.isPresent() || max.isPresent()) && !type.isNumeric()) {
+      if ((min.isPresent() || max.isPresent()) && type != null && !type.isNumeric()) {
         c.problem(min.isPresent() ? "min" : "max", "Cannot bound column '" + name + "' of type "
             + type.label() + ": min and max apply to int, long and double columns.");
       }
@@ -382,7 +383,7 @@ public final class FeatureGroupLoader {
         if (columnNames.contains(col)) {
           ColumnType type = columns.stream().filter(c -> c.name().equals(col)).findFirst().orElseThrow().type();
           boolean numericOnly = fn.equalsIgnoreCase("sum") || fn.equalsIgnoreCase("avg");
-          if (numericOnly && !type.isNumeric()) {
+          if (numericOnly && type != null && !type.isNumeric()) {
             a.problem("column", "Cannot " + fn + " column '" + col + "' of type " + type.label()
                 + ": use a numeric column.");
           }
