@@ -58,7 +58,8 @@ public final class BackfillCommand extends JobCommand {
       throw JobFailure.usage("Cannot use --parallelism " + parallelism + " --chunk-days " + chunkDays
           + ": both must be positive.");
     }
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config, groupName);
+    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
+        environment().workingDir(), groupName);
   }
 
   @Override

@@ -54,6 +54,11 @@ public final class FeatureGroupLoader {
   /** Every group under {@code dir}, by name. {@code context} resolves substitutions such as
    * {@code ${lakeops.lakehouse.raw-dir}}. */
   public static Map<String, FeatureGroup> loadAll(Path dir, Config context) {
+    return loadAll(dir, context, Path.of("").toAbsolutePath());
+  }
+
+  /** As {@link #loadAll(Path, Config)}; relative source paths start at {@code workingDir}. */
+  public static Map<String, FeatureGroup> loadAll(Path dir, Config context, Path workingDir) {
     if (!Files.isDirectory(dir)) {
       throw new InvalidConfigException(List.of(new ConfigProblem("lakeops.features.definitions-dir",
           dir.toString(), "Cannot read feature group definitions from " + dir
@@ -70,7 +75,7 @@ public final class FeatureGroupLoader {
     Map<String, FeatureGroup> groups = new TreeMap<>();
     Map<String, Path> seen = new LinkedHashMap<>();
     for (Path file : files) {
-      Optional<FeatureGroup> group = read(file, context, problems);
+      Optional<FeatureGroup> group = read(file, context, workingDir, problems);
       group.ifPresent(g -> {
         Path previous = seen.putIfAbsent(g.name(), file);
         if (previous != null) {
@@ -89,7 +94,12 @@ public final class FeatureGroupLoader {
 
   /** One group by name; exit 2 naming the known groups when it does not exist. */
   public static FeatureGroup load(Path dir, Config context, String name) {
-    Map<String, FeatureGroup> all = loadAll(dir, context);
+    return load(dir, context, Path.of("").toAbsolutePath(), name);
+  }
+
+  /** As {@link #load(Path, Config, String)}; relative source paths start at {@code workingDir}. */
+  public static FeatureGroup load(Path dir, Config context, Path workingDir, String name) {
+    Map<String, FeatureGroup> all = loadAll(dir, context, workingDir);
     FeatureGroup group = all.get(name);
     if (group == null) {
       throw new InvalidConfigException(List.of(new ConfigProblem("--group", dir.toString(),
@@ -100,7 +110,8 @@ public final class FeatureGroupLoader {
     return group;
   }
 
-  static Optional<FeatureGroup> read(Path file, Config context, List<ConfigProblem> problems) {
+  static Optional<FeatureGroup> read(Path file, Config context, Path workingDir,
+      List<ConfigProblem> problems) {
     Config raw;
     try {
       raw = ConfigFactory.parseFile(file.toFile(),
@@ -129,7 +140,7 @@ public final class FeatureGroupLoader {
           + "unique-key-and-time = false may have none.)");
     }
     keys.forEach(k -> requireColumn(r, "entity-keys", k, columnNames));
-    SourceSpec source = source(r, columnNames);
+    SourceSpec source = source(r, columnNames, workingDir);
     boolean unique = r.bool("unique-key-and-time", true);
     Checks checks = checks(r, columnNames);
     List<WindowAggregate> aggregates = aggregates(r, columns, columnNames);
@@ -218,7 +229,7 @@ public final class FeatureGroupLoader {
     return columns;
   }
 
-  private static SourceSpec source(DefinitionReader r, Set<String> columns) {
+  private static SourceSpec source(DefinitionReader r, Set<String> columns, Path workingDir) {
     Optional<DefinitionReader> maybe = r.object("source");
     if (maybe.isEmpty()) {
       r.problem("source", "Missing required value for 'source': declare where the data comes from.");
@@ -231,7 +242,10 @@ public final class FeatureGroupLoader {
     if (!format.isEmpty() && !FORMATS.contains(format)) {
       s.problem("format", "Unknown source format '" + format + "'. Use one of " + new java.util.TreeSet<>(FORMATS) + ".");
     }
-    Optional<String> path = s.optionalString("path");
+    // A relative path starts at the working directory, like every path of the configuration.
+    Optional<String> path = s.optionalString("path").map(p ->
+        p.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") || p.startsWith("/") ? p
+            : workingDir.resolve(p).normalize().toString());
     Optional<String> table = s.optionalString("table");
     boolean needsTable = format.equals("delta") || format.equals("jdbc");
     if (needsTable && table.isEmpty() && !(format.equals("delta") && path.isPresent())) {

@@ -50,7 +50,8 @@ public final class IngestCommand extends JobCommand {
 
   @Override
   protected void checkArguments(LakeOpsSettings settings, Config config) {
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config, groupName);
+    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
+        environment().workingDir(), groupName);
   }
 
   static FeatureTables tables(LakeOpsSettings settings) {

@@ -44,7 +44,8 @@ public final class MaterializeCommand extends JobCommand {
 
   @Override
   protected void checkArguments(LakeOpsSettings settings, Config config) {
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config, groupName);
+    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
+        environment().workingDir(), groupName);
   }
 
   @Override
