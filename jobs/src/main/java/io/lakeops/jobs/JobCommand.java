@@ -90,9 +90,11 @@ public abstract class JobCommand implements Callable<Integer> {
         throw JobFailure.usage("Cannot use --run-id \"" + runId + "\": use 1-200 letters, digits "
             + "and . _ - : + only.");
       }
-      Config loaded = new StrictConfigLoader().load(sources(env));
+      ConfigSources sources = sources(env);
+      Config loaded = new StrictConfigLoader().load(sources);
       config = new EffectiveConfig(loaded);
-      settings = LakeOpsSettings.from(loaded, env.workingDir());
+      settings = LakeOpsSettings.from(loaded, env.workingDir(), sources.projectFile()
+          .map(p -> p.toAbsolutePath().getParent()).orElse(env.workingDir().resolve("conf")));
       checkArguments(settings, loaded);
       if (needsSpark()) {
         spark = env.sessions().create("lakeops " + job, settings);

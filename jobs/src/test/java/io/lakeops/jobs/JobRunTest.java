@@ -36,6 +36,9 @@ class JobRunTest extends SparkTestBase {
   private Launch.Result launch(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
+        "-Dlakeops.features.definitions-dir=" + Path.of(System.getProperty("lakeops.root", ".."), "conf", "features").toAbsolutePath(),
+        "-Dlakeops.features.database=features_jobrun",
+        "-Dlakeops.features.tables.feature-catalog=jobrun_test.feature_catalog",
         "-Dlakeops.job-runs.table=" + RUNS, "-Dlakeops.demo.database=" + DB,
         "-Dlakeops.demo.customers=60", "-Dlakeops.demo.days=150",
         "-Dlakeops.demo.drift-start-date=2025-04-15"));
@@ -67,6 +70,12 @@ class JobRunTest extends SparkTestBase {
     assertTrue(transactions > 500 && labels > 0, "transactions " + transactions + ", labels " + labels);
     assertEquals(customers + transactions + labels, json.get("rows_out").asLong());
     assertEquals(json.get("rows_in").asLong(), json.get("rows_out").asLong());
+    // The raw orders went through ingest and materialisation: one feature row per order time.
+    JsonNode features = json.get("outputs").get("feature_tables");
+    assertEquals(spark().sql("SELECT DISTINCT customer_id, ts FROM " + DB + ".transactions").count(),
+        features.get("features_jobrun.demo_customer_activity").asLong());
+    assertEquals(60, features.get("features_jobrun.demo_customer_profile").asLong());
+    assertEquals(15, spark().table("jobrun_test.feature_catalog").count());
 
     // The same JSON is in the results folder.
     Path resultFile = Path.of(json.get("outputs").get("result_path").asText());
@@ -107,7 +116,8 @@ class JobRunTest extends SparkTestBase {
 
     // Running it again replaces the data instead of duplicating it.
     Dataset<Row> before = spark().table(DB + ".transactions").localCheckpoint();
-    Launch.Result second = launch("demo", "--run-id", "manual__2025-06-01T00:00:00+00:00");
+    Launch.Result second = launch("demo", "--run-id", "manual__2025-06-01T00:00:00+00:00",
+        "-Dlakeops.demo.feature-store=false");
     assertEquals(0, second.exitCode(), second.err());
     assertEquals("manual__2025-06-01T00:00:00+00:00", second.json().get("run_id").asText());
     assertEquals(transactions, spark().table(DB + ".transactions").count());
@@ -117,19 +127,22 @@ class JobRunTest extends SparkTestBase {
     assertEquals(1, (int) runRow("manual__2025-06-01T00:00:00+00:00").getAs("attempt"));
 
     // A scheduler retry with the same run id keeps one row and counts the attempt.
-    Launch.Result retry = launch("demo", "--run-id", "manual__2025-06-01T00:00:00+00:00");
+    Launch.Result retry = launch("demo", "--run-id", "manual__2025-06-01T00:00:00+00:00",
+        "-Dlakeops.demo.feature-store=false");
     assertEquals(0, retry.exitCode(), retry.err());
     Row retried = runRow("manual__2025-06-01T00:00:00+00:00");
     assertEquals(2, (int) retried.getAs("attempt"));
     assertEquals(retry.json().get("started_at").asText(),
         ((java.sql.Timestamp) retried.getAs("started_at")).toInstant().toString());
-    assertEquals(json.get("config_hash").asText(), second.json().get("config_hash").asText());
+    // The configuration differs (feature-store off), and so does its hash.
+    assertTrue(!json.get("config_hash").asText().equals(second.json().get("config_hash").asText()));
   }
 
   @Test
   void aFailingJobExitsOneAndRecordsItsError() throws IOException {
     Path notADirectory = Files.writeString(dir.resolve("raw-is-a-file"), "x");
-    Launch.Result r = launch("demo", "-Dlakeops.lakehouse.raw-dir=" + notADirectory.resolve("sub"));
+    Launch.Result r = launch("demo", "-Dlakeops.lakehouse.raw-dir=" + notADirectory.resolve("sub"),
+        "-Dlakeops.demo.feature-store=false");
     assertEquals(1, r.exitCode(), r.err());
     JsonNode json = r.json();
     assertEquals("FAILED", json.get("status").asText());

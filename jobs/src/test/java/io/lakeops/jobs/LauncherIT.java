@@ -56,14 +56,15 @@ class LauncherIT {
     List<String> examples = demo.outLines().stream()
         .filter(l -> l.startsWith("  ./lakeops sql \""))
         .map(l -> l.substring("  ./lakeops sql \"".length(), l.length() - 1)).toList();
-    assertEquals(3, examples.size(), demo.out());
+    assertEquals(4, examples.size(), demo.out());
     Files.writeString(dir.resolve("checks.sql"), "SHOW TABLES IN lakeops;\n"
         + String.join(";\n", examples) + ";\n");
     ProcessRun sql = lakeops(dir, "sql", "-f", "checks.sql");
     assertEquals(0, sql.exitCode(), sql.describe());
     assertTrue(sql.out().contains("lakeops   | job_runs  | false"), sql.out());
-    assertEquals("[1,5,3,1]", sql.json().get("outputs").get("rows_per_statement").toString(),
-        sql.out()); // one table; five months; genders F, M, X; one run
+    assertTrue(sql.out().contains("lakeops   | feature_catalog | false"), sql.out());
+    assertEquals("[5,15,5,3,1]", sql.json().get("outputs").get("rows_per_statement").toString(),
+        sql.out()); // five lakeops tables; 15 features; five months; genders F, M, X; one run
 
     // Running the demo again replaces its data and records a second run.
     ProcessRun again = lakeops(dir, concat(new String[] {"demo"}, small));

@@ -56,7 +56,9 @@ class SparkSubmitIT {
             + lakehouse.resolve("metastore_db") + ";create=true",
         "--conf", "spark.ui.enabled=false",
         "--conf", "spark.sql.shuffle.partitions=3");
-    ProcessRun demo = sparkSubmit(cluster, "demo", "-Dlakeops.demo.customers=120",
+    ProcessRun demo = sparkSubmit(cluster, "demo", "-Dlakeops.features.definitions-dir="
+            + Path.of(System.getProperty("lakeops.root", "..")).resolve("conf/features").toAbsolutePath(),
+        "-Dlakeops.demo.customers=120",
         "-Dlakeops.demo.days=150", "-Dlakeops.demo.drift-start-date=2025-04-15");
     assertEquals(0, demo.exitCode(), demo.describe());
     JsonNode result = demo.json();

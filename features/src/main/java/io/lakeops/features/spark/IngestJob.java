@@ -231,8 +231,10 @@ public final class IngestJob {
     String table = tables.ingested(group);
     Column slice = group.source().snapshot() ? lit(true)
         : col("ingest_date").equalTo(lit(Date.valueOf(runDate)));
-    DeltaWrites.replace(spark, good, table, slice, "LakeOps: validated source rows of feature group "
-        + group.name(), FeatureGroup.EVENT_DATE);
+    // Not partitioned: a partition per day makes thousands of tiny files for ordinary groups.
+    // Rows are written in event-date order, so Delta's file statistics skip by date instead.
+    DeltaWrites.replace(spark, good.sortWithinPartitions(FeatureGroup.EVENT_DATE), table, slice,
+        "LakeOps: validated source rows of feature group " + group.name());
   }
 
   static String[] names(StructType schema) {

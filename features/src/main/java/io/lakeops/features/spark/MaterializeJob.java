@@ -76,6 +76,7 @@ public final class MaterializeJob {
     long historyRows = ingested.where(col(FeatureGroup.EVENT_DATE).between(
         Date.valueOf(FeatureComputation.historyStart(group, from)), Date.valueOf(to))).count();
     Dataset<Row> features = withComments(FeatureComputation.compute(ingested, group, from, to), group)
+        .sortWithinPartitions(FeatureGroup.EVENT_DATE)
         .withColumn(FeatureGroup.CREATED_TS, lit(Timestamp.from(now)))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -120,8 +121,8 @@ public final class MaterializeJob {
             .tableProperty("lakeops.definition-version", String.valueOf(group.version()))
             .tableProperty("lakeops.entity-keys", String.join(",", group.entityKeys()))
             .tableProperty("lakeops.ttl-seconds", String.valueOf(group.ttl().toSeconds()));
-        writer.partitionedBy(col(FeatureGroup.EVENT_DATE),
-            scala.collection.JavaConverters.asScalaBuffer(new ArrayList<Column>()).toSeq()).create();
+        // Not partitioned by day (tiny files); date pruning comes from Delta's file statistics.
+        writer.create();
       } catch (org.apache.spark.sql.AnalysisException e) {
         throw new IllegalStateException("Cannot create " + table + ": " + e.getMessage(), e);
       }

@@ -45,14 +45,23 @@ public record LakeOpsSettings(
 
   /** The demo's generator settings. */
   public record Demo(long seed, int customers, LocalDate startDate, int days,
-      LocalDate driftStartDate, String database) {
+      LocalDate driftStartDate, String database, boolean featureStore) {
     public LocalDate endDateInclusive() {
       return startDate.plusDays(days - 1L);
     }
   }
 
-  /** Reads and checks every setting; throws {@link InvalidConfigException} listing all problems. */
+  /** As {@link #from(Config, Path, Path)} with the conf folder at {@code <workingDir>/conf}. */
   public static LakeOpsSettings from(Config config, Path workingDir) {
+    return from(config, workingDir, workingDir.resolve("conf"));
+  }
+
+  /**
+   * Reads and checks every setting; throws {@link InvalidConfigException} listing all problems.
+   * Relative data locations start at {@code workingDir}; a relative definitions folder starts at
+   * {@code confDir}, the folder of the project's application.conf.
+   */
+  public static LakeOpsSettings from(Config config, Path workingDir, Path confDir) {
     SettingsReader r = new SettingsReader(config);
     Lakehouse lakehouse = new Lakehouse(
         location(r.nonBlank("lakeops.lakehouse.root"), workingDir),
@@ -70,14 +79,15 @@ public record LakeOpsSettings(
     int maxRows = r.integer("lakeops.sql.max-rows", 1, 10_000_000);
     Demo demo = new Demo(
         r.longValue("lakeops.demo.seed"),
-        r.integer("lakeops.demo.customers", 10, 10_000_000),
+        r.integer("lakeops.demo.customers", 10, 1_000_000),
         r.date("lakeops.demo.start-date"),
         r.integer("lakeops.demo.days", 150, 3660),
         r.date("lakeops.demo.drift-start-date"),
-        r.identifier("lakeops.demo.database"));
+        r.identifier("lakeops.demo.database"),
+        r.bool("lakeops.demo.feature-store"));
     Features features = new Features(
         r.identifier("lakeops.features.database"),
-        workingDir.resolve(r.nonBlank("lakeops.features.definitions-dir")).normalize(),
+        confDir.resolve(r.nonBlank("lakeops.features.definitions-dir")).toAbsolutePath().normalize(),
         r.tableName("lakeops.features.tables.quarantine"),
         r.tableName("lakeops.features.tables.validation-results"),
         r.tableName("lakeops.features.tables.feature-catalog"),

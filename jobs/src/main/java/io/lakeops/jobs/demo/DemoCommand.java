@@ -7,6 +7,7 @@ import io.lakeops.jobs.JobFailure;
 import io.lakeops.jobs.config.LakeOpsSettings;
 import io.lakeops.jobs.run.JobOutcome;
 import java.io.PrintStream;
+import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -50,8 +51,10 @@ public final class DemoCommand extends JobCommand {
       .add("churned_within_60d", DataTypes.BooleanType, false);
 
   /** The example queries printed after the summary; the launcher test runs each of them. */
-  public static List<String> exampleQueries(String db, String jobRunsTable) {
+  public static List<String> exampleQueries(String db, String jobRunsTable, String catalogTable) {
     return List.of(
+        "SELECT group_name, feature, data_type, description FROM " + catalogTable
+            + " ORDER BY group_name, feature",
         "SELECT date_format(ts, 'yyyy-MM') AS month, count(*) AS orders, round(avg(amount), 2) AS avg_amount,"
             + " round(avg(CASE WHEN channel = 'app' THEN 1 ELSE 0 END), 3) AS app_share"
             + " FROM " + db + ".transactions GROUP BY 1 ORDER BY 1",
@@ -96,11 +99,69 @@ public final class DemoCommand extends JobCommand {
 
     long rowsIn = data.customers().size() + (long) data.transactions().size() + data.labels().size();
     long rowsOut = loaded.values().stream().mapToLong(Long::longValue).sum();
-    printSummary(context.out(), data, demo, raw, loaded, settings.jobRunsTable());
-    return JobOutcome.ok("Demo data set written to " + folder + " and loaded into " + db)
+
+    // The feature store: the same raw files through ingest (validation, quarantine) and
+    // materialisation (windowed and derived features), as a scheduler would run them.
+    Map<String, Long> features = demo.featureStore() ? featureStore(context, demo) : Map.of();
+    printSummary(context.out(), data, demo, raw, loaded, features, settings);
+    return JobOutcome.ok("Demo data set written to " + folder + ", loaded into " + db
+            + " and materialised into " + settings.features().database())
         .withRows(rowsIn, rowsOut)
         .withOutput("raw_dir", folder)
-        .withOutput("tables", loaded);
+        .withOutput("tables", loaded)
+        .withOutput("feature_tables", features);
+  }
+
+  /** The demo's feature groups, from the definitions folder (conf/features). */
+  static final List<String> GROUPS = List.of("demo_customer_activity", "demo_customer_profile");
+
+  private Map<String, io.lakeops.features.definition.FeatureGroup> groups;
+
+  /** The demo's feature group definitions are checked before Spark starts. */
+  @Override
+  protected void checkArguments(LakeOpsSettings settings, com.typesafe.config.Config config) {
+    if (!settings.demo().featureStore()) {
+      return;
+    }
+    groups = io.lakeops.jobs.features.FeatureGroupLoader.loadAll(settings.features().definitionsDir(),
+        config, environment().workingDir());
+    for (String name : GROUPS) {
+      if (!groups.containsKey(name)) {
+        throw JobFailure.usage("Cannot run the demo's feature store: no definition of group '" + name
+            + "' in " + settings.features().definitionsDir() + ". Restore conf/features/" + name + ".conf.");
+      }
+    }
+  }
+
+  private Map<String, Long> featureStore(JobContext context, LakeOpsSettings.Demo demo) throws Exception {
+    LakeOpsSettings settings = context.settings();
+    Map<String, io.lakeops.features.definition.FeatureGroup> all = groups;
+    io.lakeops.features.spark.FeatureTables tables = io.lakeops.jobs.features.IngestCommand.tables(settings);
+    Map<String, Long> written = new LinkedHashMap<>();
+    LocalDate end = demo.endDateInclusive();
+    for (String name : GROUPS) {
+      io.lakeops.features.definition.FeatureGroup group = all.get(name);
+      context.step("ingest " + name);
+      io.lakeops.features.IngestResult ingest = new io.lakeops.features.spark.IngestJob(context.spark(), tables)
+          .run(group, end, context.runId(), java.time.Instant.now(), context.environment().env());
+      context.out().printf(Locale.ROOT, "ingest %s: %,d rows accepted, %,d quarantined%n", name,
+          ingest.accepted(), ingest.quarantined());
+      if (!ingest.passed()) {
+        throw new JobFailure(ExitCode.INPUT_REJECTED, "Cannot take the demo's " + name + " batch: "
+            + ingest.failedChecks());
+      }
+      if (group.aggregates().isEmpty()) {
+        context.step("materialize " + name);
+        new io.lakeops.features.spark.MaterializeJob(context.spark(), tables).run(group, end, end, java.time.Instant.now());
+      } else {
+        context.step("backfill " + name);
+        // A year of demo orders fits one pass: one chunk computes the windows once.
+        new io.lakeops.features.spark.BackfillJob(context.spark(), tables).run(group, demo.startDate(), end,
+            demo.days(), 1, context.runId(), line -> context.out().println(line));
+      }
+      written.put(tables.features(group), context.spark().table(tables.features(group)).count());
+    }
+    return written;
   }
 
   private static Dataset<Row> csv(SparkSession spark, StructType schema, String path) {
@@ -149,7 +210,9 @@ public final class DemoCommand extends JobCommand {
   }
 
   private static void printSummary(PrintStream out, DemoDataset data, LakeOpsSettings.Demo demo,
-      DemoRawFiles.Written raw, Map<String, Long> loaded, String jobRunsTable) {
+      DemoRawFiles.Written raw, Map<String, Long> loaded, Map<String, Long> features,
+      LakeOpsSettings settings) {
+    String jobRunsTable = settings.jobRunsTable();
     String db = demo.database();
     out.printf(Locale.ROOT, "LakeOps demo: synthetic retail data, seed %d, %s to %s%n",
         demo.seed(), demo.startDate(), demo.endDateInclusive());
@@ -161,6 +224,8 @@ public final class DemoCommand extends JobCommand {
         db + ".transactions");
     out.printf(Locale.ROOT, "  %-14s %,10d rows  %s  ->  %s%n", "churn labels",
         loaded.get(db + ".churn_labels"), "churn_labels.csv", db + ".churn_labels");
+    out.println("Feature tables (features as of each order, and the profile as of " + demo.endDateInclusive() + "):");
+    features.forEach((table, rows) -> out.printf(Locale.ROOT, "  %-40s %,10d rows%n", table, rows));
     DemoFacts facts = DemoFacts.of(data, demo);
     out.printf(Locale.ROOT, "Planted bias: churn rate within 60 days is %.3f for gender F and %.3f "
         + "for the others.%n", facts.churnRateF(), facts.churnRateOthers());
@@ -168,7 +233,7 @@ public final class DemoCommand extends JobCommand {
         + "new category '%s'.%n", demo.driftStartDate(), facts.meanAmountBefore(),
         facts.meanAmountAfter(), facts.appShareBefore(), facts.appShareAfter(), DemoDataset.NEW_CATEGORY);
     out.println("Try:");
-    for (String q : exampleQueries(db, jobRunsTable)) {
+    for (String q : exampleQueries(db, jobRunsTable, settings.features().catalogTable())) {
       out.println("  ./lakeops sql \"" + q + "\"");
     }
   }

@@ -54,7 +54,7 @@ public final class IngestCommand extends JobCommand {
         environment().workingDir(), groupName);
   }
 
-  static FeatureTables tables(LakeOpsSettings settings) {
+  public static FeatureTables tables(LakeOpsSettings settings) {
     LakeOpsSettings.Features f = settings.features();
     return new FeatureTables(f.database(), f.quarantineTable(), f.validationResultsTable(), f.catalogTable());
   }

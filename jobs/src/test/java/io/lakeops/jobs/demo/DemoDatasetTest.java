@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class DemoDatasetTest {
 
   private static final LakeOpsSettings.Demo DEFAULTS = new LakeOpsSettings.Demo(42, 2000,
-      LocalDate.of(2025, 1, 1), 365, LocalDate.of(2025, 11, 1), "demo");
+      LocalDate.of(2025, 1, 1), 365, LocalDate.of(2025, 11, 1), "demo", true);
 
   private static final DemoDataset DATA = DemoDataset.generate(DEFAULTS);
 
@@ -27,7 +27,7 @@ class DemoDatasetTest {
     assertEquals(DATA.transactions(), again.transactions());
     assertEquals(DATA.labels(), again.labels());
     DemoDataset other = DemoDataset.generate(new LakeOpsSettings.Demo(7, 2000,
-        DEFAULTS.startDate(), 365, DEFAULTS.driftStartDate(), "demo"));
+        DEFAULTS.startDate(), 365, DEFAULTS.driftStartDate(), "demo", true));
     assertFalse(DATA.transactions().equals(other.transactions()));
   }
 
