@@ -51,6 +51,14 @@ public final class FeatureComputation {
         .where(col(FeatureGroup.EVENT_DATE).between(Date.valueOf(historyStart(group, from)), Date.valueOf(to)))
         .withColumn(SECONDS, functions.unix_seconds(col(FeatureGroup.EVENT_TS)));
     Column[] keys = group.entityKeys().stream().map(functions::col).toArray(Column[]::new);
+    if (!group.entityKeys().isEmpty() && from.isAfter(historyStart(group, from))) {
+      // Only entities with an event in the range need their history: the windows of everyone
+      // else are never output. This keeps a day's cost near the day's data, not the year's.
+      Dataset<Row> active = ingested
+          .where(col(FeatureGroup.EVENT_DATE).between(Date.valueOf(from), Date.valueOf(to)))
+          .select(keys).distinct();
+      events = events.join(active, scala.collection.JavaConverters.asScalaBuffer(group.entityKeys()).toSeq(), "left_semi");
+    }
 
     List<Column> perEvent = new ArrayList<>();
     for (WindowAggregate a : group.aggregates()) {
