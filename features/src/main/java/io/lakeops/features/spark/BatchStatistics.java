@@ -19,7 +19,9 @@ import org.apache.spark.sql.functions;
 /**
  * Every statistic an ingest needs, from one aggregation over the validated rows: line counts by
  * kind, rejected rows, and per column the missing count, mean and the requested quantiles of the
- * accepted rows. One {@code agg}, hence one Spark job (a test counts them).
+ * accepted rows. One {@code agg}: one pass over the data, one Spark job with adaptive query
+ * execution off (a test counts them); with AQE on, Spark runs the same pass as two jobs (the
+ * shuffle stage, then the result), still reading the rows once.
  */
 public record BatchStatistics(long dataRows, long accepted, long quarantined, long headerLines,
     long skippedLines, long blankLines, Map<String, Long> missing, Map<String, Double> means,

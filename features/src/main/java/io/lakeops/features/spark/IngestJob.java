@@ -166,9 +166,14 @@ public final class IngestJob {
     List<Double> history = new ArrayList<>();
     if (spark.catalog().tableExists(tables.validationResults())) {
       describe("row count history");
+      // Only runs whose every check passed (their batch was written) form the baseline.
       spark.table(tables.validationResults())
-          .where(col("group_name").equalTo(group.name()).and(col("check").equalTo("row_count"))
-              .and(col("passed")).and(col("run_date").lt(Date.valueOf(runDate))))
+          .where(col("group_name").equalTo(group.name()).and(col("run_date").lt(Date.valueOf(runDate))))
+          .groupBy("run_id", "run_date")
+          .agg(functions.bool_and(col("passed")).as("run_passed"),
+              functions.max(functions.when(col("check").equalTo("row_count"), col("metric"))).as("metric"),
+              functions.max("created_at").as("created_at"))
+          .where(col("run_passed").and(col("metric").isNotNull()))
           .groupBy("run_date").agg(functions.max_by(col("metric"), col("created_at")).as("metric"))
           .orderBy(col("run_date").desc()).limit(group.checks().rowCountRuns())
           .collectAsList().forEach(r -> history.add(r.getDouble(1)));

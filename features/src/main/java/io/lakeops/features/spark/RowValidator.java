@@ -42,8 +42,10 @@ public final class RowValidator {
     List<Column> selected = new ArrayList<>(List.of(col(SourceReader.SOURCE), col(SourceReader.ROW),
         col(SourceReader.RAW), col(SourceReader.KIND)));
     List<Column> reasons = new ArrayList<>();
+    // size(null) is -1 in Spark, so an unterminated quote (null fields) is named explicitly.
     reasons.add(when(isData.and(malformed), concat(lit("malformed line: expected " + expected
-        + " fields, found "), functions.coalesce(functions.size(fields).cast("string"), lit("an unterminated quote")))));
+        + " fields, found "), when(fields.isNull(), lit("an unterminated quote"))
+            .otherwise(functions.size(fields).cast("string")))));
     Column wellFormed = isData.and(malformed.unary_$bang());
 
     Dataset<Row> frame = raw;
@@ -153,10 +155,13 @@ public final class RowValidator {
   }
 
   private static Column eventTime(Column value, ColumnType type, SourceSpec source) {
-    Column local;
     if (!source.eventTimeFormat().isEmpty()) {
-      local = functions.call_function("try_to_timestamp", value, lit(source.eventTimeFormat()));
-    } else if (type == ColumnType.DATE || type == ColumnType.STRING || type == ColumnType.TIMESTAMP) {
+      // Parsed in Java: Spark's parser policy would fail the job on some mismatching text.
+      return functions.udf(new EventTimeParser(source.eventTimeFormat(), source.timeZone()),
+          org.apache.spark.sql.types.DataTypes.TimestampType).apply(value);
+    }
+    Column local;
+    if (type == ColumnType.DATE || type == ColumnType.STRING || type == ColumnType.TIMESTAMP) {
       local = tryCast(value, ColumnType.TIMESTAMP);
     } else {
       local = lit(null).cast("timestamp");
