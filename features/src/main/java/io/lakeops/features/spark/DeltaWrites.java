@@ -1,11 +1,9 @@
 package io.lakeops.features.spark;
 
-import java.util.Arrays;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 
 /**
  * Atomic Delta writes through the DataFrameWriterV2 API: the first write creates the table, the
@@ -19,27 +17,19 @@ public final class DeltaWrites {
 
   /** Replaces the rows matching {@code condition} by {@code rows}; creates the table if needed. */
   public static void replace(SparkSession spark, Dataset<Row> rows, String table, Column condition,
-      String comment, String... partitionColumns) {
+      String comment) {
     try {
-      replaceOrCreate(spark, rows, table, condition, comment, partitionColumns);
+      replaceOrCreate(spark, rows, table, condition, comment);
     } catch (org.apache.spark.sql.AnalysisException e) {
       throw new IllegalStateException("Cannot write " + table + ": " + e.getMessage(), e);
     }
   }
 
   private static void replaceOrCreate(SparkSession spark, Dataset<Row> rows, String table,
-      Column condition, String comment, String... partitionColumns)
-      throws org.apache.spark.sql.AnalysisException {
+      Column condition, String comment) throws org.apache.spark.sql.AnalysisException {
     ensureDatabase(spark, table);
     if (!spark.catalog().tableExists(table)) {
-      var writer = rows.writeTo(table).using("delta").tableProperty("comment", comment);
-      if (partitionColumns.length > 0) {
-        java.util.List<Column> rest = Arrays.stream(partitionColumns).skip(1).map(functions::col).toList();
-        writer.partitionedBy(functions.col(partitionColumns[0]),
-            scala.collection.JavaConverters.asScalaBuffer(rest).toSeq()).create();
-      } else {
-        writer.create();
-      }
+      rows.writeTo(table).using("delta").tableProperty("comment", comment).create();
     } else {
       rows.writeTo(table).overwrite(condition);
     }

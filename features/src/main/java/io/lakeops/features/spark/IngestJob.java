@@ -14,7 +14,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -240,9 +239,5 @@ public final class IngestJob {
     // Rows are written in event-date order, so Delta's file statistics skip by date instead.
     DeltaWrites.replace(spark, good.sortWithinPartitions(FeatureGroup.EVENT_DATE), table, slice,
         "LakeOps: validated source rows of feature group " + group.name());
-  }
-
-  static String[] names(StructType schema) {
-    return Arrays.stream(schema.fields()).map(f -> f.name()).toArray(String[]::new);
   }
 }
