@@ -1,11 +1,9 @@
 package io.lakeops.jobs.features;
 
 import com.typesafe.config.Config;
-import io.lakeops.features.definition.FeatureGroup;
 import io.lakeops.features.spark.BackfillJob;
 import io.lakeops.features.spark.IngestRejected;
 import io.lakeops.jobs.ExitCode;
-import io.lakeops.jobs.JobCommand;
 import io.lakeops.jobs.JobContext;
 import io.lakeops.jobs.JobFailure;
 import io.lakeops.jobs.config.LakeOpsSettings;
@@ -18,10 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "backfill", mixinStandardHelpOptions = true,
     description = {"Materialise a feature group over a date range, in chunks, a few at a time; "
         + "finished chunks are recorded, so running it again resumes where it stopped."})
-public final class BackfillCommand extends JobCommand {
-
-  @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Feature group name.")
-  String groupName;
+public final class BackfillCommand extends FeatureGroupCommand {
 
   @Option(names = "--from", required = true, paramLabel = "YYYY-MM-DD", description = "First date (inclusive).")
   LocalDate from;
@@ -36,8 +31,6 @@ public final class BackfillCommand extends JobCommand {
   @Option(names = "--chunk-days", paramLabel = "N",
       description = "Days per chunk (default: lakeops.features.backfill.chunk-days).")
   Integer chunkDays;
-
-  private FeatureGroup group;
 
   @Override
   protected String jobName() {
@@ -58,8 +51,7 @@ public final class BackfillCommand extends JobCommand {
       throw JobFailure.usage("Cannot use --parallelism " + parallelism + " --chunk-days " + chunkDays
           + ": both must be positive.");
     }
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
-        environment().workingDir(), groupName);
+    super.checkArguments(settings, config);
   }
 
   @Override

@@ -1,13 +1,10 @@
 package io.lakeops.jobs.features;
 
-import com.typesafe.config.Config;
 import io.lakeops.features.IngestResult;
-import io.lakeops.features.definition.FeatureGroup;
 import io.lakeops.features.spark.FeatureTables;
 import io.lakeops.features.spark.IngestJob;
 import io.lakeops.features.spark.IngestRejected;
 import io.lakeops.jobs.ExitCode;
-import io.lakeops.jobs.JobCommand;
 import io.lakeops.jobs.JobContext;
 import io.lakeops.jobs.JobFailure;
 import io.lakeops.jobs.config.LakeOpsSettings;
@@ -27,16 +24,11 @@ import picocli.CommandLine.Option;
         + "bad rows with their reasons, and take the batch if every check passes.",
         "Exit 3 when the rejected share or a batch check breaks its threshold; the group's "
             + "ingested table is then left untouched for that date."})
-public final class IngestCommand extends JobCommand {
-
-  @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Feature group name.")
-  String groupName;
+public final class IngestCommand extends FeatureGroupCommand {
 
   @Option(names = "--run-date", required = true, paramLabel = "YYYY-MM-DD",
       description = "Logical date of the run (Airflow: {{ ds }}).")
   LocalDate runDate;
-
-  private FeatureGroup group;
 
   @Override
   protected String jobName() {
@@ -46,12 +38,6 @@ public final class IngestCommand extends JobCommand {
   @Override
   protected LocalDate logicalDate() {
     return runDate;
-  }
-
-  @Override
-  protected void checkArguments(LakeOpsSettings settings, Config config) {
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
-        environment().workingDir(), groupName);
   }
 
   public static FeatureTables tables(LakeOpsSettings settings) {

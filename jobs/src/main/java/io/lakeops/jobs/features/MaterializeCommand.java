@@ -1,12 +1,9 @@
 package io.lakeops.jobs.features;
 
-import com.typesafe.config.Config;
 import io.lakeops.features.MaterializeResult;
-import io.lakeops.features.definition.FeatureGroup;
 import io.lakeops.features.spark.IngestRejected;
 import io.lakeops.features.spark.MaterializeJob;
 import io.lakeops.jobs.ExitCode;
-import io.lakeops.jobs.JobCommand;
 import io.lakeops.jobs.JobContext;
 import io.lakeops.jobs.JobFailure;
 import io.lakeops.jobs.config.LakeOpsSettings;
@@ -21,16 +18,11 @@ import picocli.CommandLine.Option;
 @Command(name = "materialize", mixinStandardHelpOptions = true,
     description = {"Compute a feature group's derived and windowed features for one date from the "
         + "history they need, and merge them into features.<group> idempotently."})
-public final class MaterializeCommand extends JobCommand {
-
-  @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Feature group name.")
-  String groupName;
+public final class MaterializeCommand extends FeatureGroupCommand {
 
   @Option(names = "--run-date", required = true, paramLabel = "YYYY-MM-DD",
       description = "The date whose feature rows are computed (Airflow: {{ ds }}).")
   LocalDate runDate;
-
-  private FeatureGroup group;
 
   @Override
   protected String jobName() {
@@ -40,12 +32,6 @@ public final class MaterializeCommand extends JobCommand {
   @Override
   protected LocalDate logicalDate() {
     return runDate;
-  }
-
-  @Override
-  protected void checkArguments(LakeOpsSettings settings, Config config) {
-    group = FeatureGroupLoader.load(settings.features().definitionsDir(), config,
-        environment().workingDir(), groupName);
   }
 
   @Override
