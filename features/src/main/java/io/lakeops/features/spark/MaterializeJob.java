@@ -73,17 +73,17 @@ public final class MaterializeJob {
     }
     describe(group, "compute features " + from + ".." + to);
     Dataset<Row> ingested = spark.table(source);
-    long historyRows = ingested.where(col(FeatureGroup.EVENT_DATE).between(
-        Date.valueOf(FeatureComputation.historyStart(group, from)), Date.valueOf(to))).count();
     Dataset<Row> features = withComments(FeatureComputation.compute(ingested, group, from, to), group)
         .sortWithinPartitions(FeatureGroup.EVENT_DATE)
         .withColumn(FeatureGroup.CREATED_TS, lit(Timestamp.from(now)))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       String table = tables.features(group);
+      // Computes and caches the range once (outside any write lock); the merge and the catalog
+      // statistics read the cache. After the merge the range holds exactly these rows.
+      long rowsOut = features.count();
       long[] counts;
       if (writeLock != null) {
-        features.count(); // compute outside the lock
         synchronized (writeLock) {
           describe(group, "merge into " + table);
           counts = merge(features, group, table, from, to);
@@ -96,9 +96,7 @@ public final class MaterializeJob {
         describe(group, "catalog statistics");
         new FeatureCatalog(spark, tables.catalog()).upsert(group, table, features, to, now);
       }
-      long rowsOut = spark.table(table).where(col(FeatureGroup.EVENT_DATE)
-          .between(Date.valueOf(from), Date.valueOf(to))).count();
-      return new MaterializeResult(group.name(), from, to, historyRows, rowsOut, counts[0], counts[1], counts[2]);
+      return new MaterializeResult(group.name(), from, to, rowsOut, counts[0], counts[1], counts[2]);
     } finally {
       features.unpersist();
       spark.sparkContext().setJobDescription(null);

@@ -48,12 +48,12 @@ public final class MaterializeCommand extends FeatureGroupCommand {
 
   static JobOutcome outcome(JobContext context, MaterializeResult r) {
     String table = IngestCommand.tables(context.settings()).database() + "." + r.group();
-    context.out().printf(Locale.ROOT, "materialize %s %s..%s: read %,d history rows; %,d feature rows "
+    context.out().printf(Locale.ROOT, "materialize %s %s..%s: %,d feature rows "
         + "(%,d inserted, %,d updated, %,d deleted) in %s%n", r.group(), r.from(), r.to(),
-        r.historyRowsRead(), r.rowsOut(), r.inserted(), r.updated(), r.deleted(), table);
+        r.rowsOut(), r.inserted(), r.updated(), r.deleted(), table);
     return JobOutcome.ok("Materialised " + r.rowsOut() + " rows of " + r.group() + " for "
             + r.from() + (r.from().equals(r.to()) ? "" : ".." + r.to()))
-        .withRows(r.historyRowsRead(), r.rowsOut())
+        .withRowsOut(r.rowsOut())
         .withOutput("table", table)
         .withOutput("inserted", r.inserted())
         .withOutput("updated", r.updated())
