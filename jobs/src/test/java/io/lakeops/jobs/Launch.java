@@ -1,7 +1,6 @@
 package io.lakeops.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lakeops.jobs.config.LakeOpsSettings;
 import io.lakeops.jobs.spark.SparkSessionFactory;
 import java.io.ByteArrayOutputStream;
@@ -25,12 +24,7 @@ public final class Launch {
 
     /** The last stdout line, parsed: the result JSON of the contract. */
     public JsonNode json() {
-      List<String> lines = outLines();
-      try {
-        return new ObjectMapper().readTree(lines.get(lines.size() - 1));
-      } catch (Exception e) {
-        throw new AssertionError("The last stdout line is not JSON:\n" + out, e);
-      }
+      return ProcessRun.resultJson(out, err);
     }
   }
 

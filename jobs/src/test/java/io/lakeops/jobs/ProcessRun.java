@@ -40,7 +40,12 @@ public record ProcessRun(int exitCode, String out, String err) {
   }
 
   public JsonNode json() {
-    List<String> lines = outLines();
+    return resultJson(out, err);
+  }
+
+  /** The job contract: the last stdout line is the result as one JSON object. */
+  static JsonNode resultJson(String out, String err) {
+    List<String> lines = out.lines().toList();
     try {
       return new ObjectMapper().readTree(lines.get(lines.size() - 1));
     } catch (Exception e) {
