@@ -35,6 +35,30 @@ public final class DeltaWrites {
     }
   }
 
+  /**
+   * Replaces the whole table by {@code rows}. With the same schema this is an overwrite through
+   * the V2 writer (the Hive metastore is not asked to alter the table); a changed schema replaces
+   * the table definition.
+   */
+  public static void replaceAll(SparkSession spark, Dataset<Row> rows, String table,
+      java.util.Map<String, String> properties) {
+    ensureDatabase(spark, table);
+    try {
+      if (spark.catalog().tableExists(table)
+          && spark.table(table).schema().equals(rows.schema())) {
+        rows.writeTo(table).overwrite(org.apache.spark.sql.functions.lit(true));
+        return;
+      }
+      var writer = rows.writeTo(table).using("delta");
+      for (var p : properties.entrySet()) {
+        writer = writer.tableProperty(p.getKey(), p.getValue());
+      }
+      writer.createOrReplace();
+    } catch (org.apache.spark.sql.AnalysisException e) {
+      throw new IllegalStateException("Cannot write " + table + ": " + e.getMessage(), e);
+    }
+  }
+
   public static void append(SparkSession spark, Dataset<Row> rows, String table, String comment) {
     ensureDatabase(spark, table);
     try {

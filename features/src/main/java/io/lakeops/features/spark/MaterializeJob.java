@@ -118,7 +118,10 @@ public final class MaterializeJob {
             .tableProperty("lakeops.group", group.name())
             .tableProperty("lakeops.definition-version", String.valueOf(group.version()))
             .tableProperty("lakeops.entity-keys", String.join(",", group.entityKeys()))
-            .tableProperty("lakeops.ttl-seconds", String.valueOf(group.ttl().toSeconds()));
+            .tableProperty("lakeops.ttl-seconds", String.valueOf(group.ttl().toSeconds()))
+            // Row ids and commit versions per row: the point-in-time join breaks ties on the
+            // commit version and fetches matched rows by row id.
+            .tableProperty("delta.enableRowTracking", "true");
         // Not partitioned by day (tiny files); date pruning comes from Delta's file statistics.
         writer.create();
       } catch (org.apache.spark.sql.AnalysisException e) {
@@ -170,6 +173,11 @@ public final class MaterializeJob {
     }
     if (!added.isEmpty()) {
       spark.sql("ALTER TABLE " + table + " ADD COLUMNS (" + String.join(", ", added) + ")");
+    }
+    var tracking = spark.sql("SHOW TBLPROPERTIES " + table + " ('delta.enableRowTracking')").collectAsList();
+    if (tracking.isEmpty() || !"true".equals(tracking.get(0).getString(1))) {
+      // Tables made before row tracking was turned on get it now (Delta backfills the row ids).
+      spark.sql("ALTER TABLE " + table + " SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')");
     }
     String version = String.valueOf(group.version());
     var properties = spark.sql("SHOW TBLPROPERTIES " + table + " ('lakeops.definition-version')").collectAsList();

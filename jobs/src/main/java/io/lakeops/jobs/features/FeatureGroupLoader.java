@@ -175,7 +175,7 @@ public final class FeatureGroupLoader {
     return problems.size() == before ? Optional.of(group) : Optional.empty();
   }
 
-  private static Config onlyOwnKeys(Config resolved, Config raw) {
+  static Config onlyOwnKeys(Config resolved, Config raw) {
     Config own = com.typesafe.config.ConfigFactory.empty();
     for (String key : raw.root().keySet()) {
       own = own.withValue(com.typesafe.config.ConfigUtil.joinPath(key), resolved.root().get(key));

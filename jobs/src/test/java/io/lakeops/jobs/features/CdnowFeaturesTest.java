@@ -76,6 +76,7 @@ class CdnowFeaturesTest extends SparkTestBase {
     assertEquals(days, spark().table("cdnow_test.cdnow_customers").count());
 
     // Hand-computed features of every purchase day of some customers.
+    Map<String, TreeMap<LocalDate, double[]>> byCustomer = new TreeMap<>();
     for (String customer : List.of("00001", "00002", "00011", "00052", "00106", "01234", "12345", "23570")) {
       TreeMap<LocalDate, double[]> expected = new TreeMap<>();
       List<Purchase> mine = log.stream().filter(p -> p.customer().equals(customer)).toList();
@@ -100,6 +101,7 @@ class CdnowFeaturesTest extends SparkTestBase {
         f[7] = f[4] / f[1];
         expected.put(asOf, f);
       }
+      byCustomer.put(customer, expected);
       List<Row> rows = spark().sql("SELECT * FROM cdnow_test.cdnow_customers WHERE customer_id = '"
           + customer + "' ORDER BY event_ts").collectAsList();
       assertEquals(expected.size(), rows.size(), customer);
@@ -135,5 +137,53 @@ class CdnowFeaturesTest extends SparkTestBase {
         + "ORDER BY customer_id").collectAsList());
     assertEquals(8, spark().sql("SELECT * FROM cdnow_test.feature_catalog WHERE group_name = 'cdnow_customers' "
         + "AND description <> '' AND definition_version = 1").count());
+
+    assertTrainingSet(log, byCustomer, days);
+  }
+
+  /**
+   * The shipped cdnow_repurchase spec: a spine 30 days after each purchase day with a
+   * repurchase-within-90-days label, joined point in time to the features just checked. Spot
+   * checks against the raw file: the label, and the features of the latest purchase day on or
+   * before the spine date. Then a rebuild reproduces the digest.
+   */
+  private void assertTrainingSet(List<Purchase> log, Map<String, TreeMap<LocalDate, double[]>> byCustomer,
+      long spineRows) {
+    Launch.Result built = lakeops("training-set", "--spec",
+        ROOT.resolve("conf/training-sets/cdnow_repurchase.conf").toString(),
+        "-Dlakeops.training-sets.database=cdnow_test",
+        "-Dlakeops.features.tables.training-sets=cdnow_test.training_sets");
+    assertEquals(0, built.exitCode(), built.out() + built.err());
+    assertEquals("cdnow_repurchase_v1", built.json().get("outputs").get("training_set_id").asText());
+    assertEquals(spineRows, built.json().get("rows_out").asLong());
+    assertEquals(spineRows, spark().table("cdnow_test.cdnow_repurchase").count());
+    for (Map.Entry<String, TreeMap<LocalDate, double[]>> c : byCustomer.entrySet()) {
+      List<LocalDate> purchases = log.stream().filter(p -> p.customer().equals(c.getKey()))
+          .map(Purchase::date).distinct().sorted().toList();
+      List<Row> rows = spark().sql("SELECT * FROM cdnow_test.cdnow_repurchase WHERE customer_id = '"
+          + c.getKey() + "' ORDER BY as_of").collectAsList();
+      assertEquals(purchases.size(), rows.size(), c.getKey());
+      for (int i = 0; i < purchases.size(); i++) {
+        Row row = rows.get(i);
+        LocalDate asOf = purchases.get(i).plusDays(30);
+        String at = c.getKey() + " as of " + asOf;
+        assertEquals(asOf, ((java.sql.Date) row.getAs("as_of")).toLocalDate(), at);
+        boolean again = purchases.stream().anyMatch(d -> d.isAfter(asOf) && !d.isAfter(asOf.plusDays(90)));
+        assertEquals(again ? 1 : 0, (int) row.<Integer>getAs("repurchase_90d"), at);
+        LocalDate latest = c.getValue().floorKey(asOf);
+        double[] f = c.getValue().get(latest);
+        assertEquals(java.sql.Timestamp.from(latest.atStartOfDay(java.time.ZoneOffset.UTC).toInstant()),
+            row.getAs("cdnow_customers__feature_ts"), at);
+        assertEquals((long) f[1], (long) row.getAs("cdnow_customers__purchases_90d"), at);
+        assertEquals(f[5], row.<Double>getAs("cdnow_customers__spend_365d"), 1e-9, at);
+      }
+    }
+    Launch.Result rebuilt = lakeops("training-set", "--rebuild", "cdnow_repurchase_v1",
+        "--output-table", "cdnow_test.cdnow_repurchase_rebuilt",
+        "-Dlakeops.features.tables.training-sets=cdnow_test.training_sets");
+    assertEquals(0, rebuilt.exitCode(), rebuilt.out() + rebuilt.err());
+    assertTrue(rebuilt.json().get("outputs").get("digest_matches").asBoolean());
+    assertEquals(built.json().get("outputs").get("digest").asText(),
+        rebuilt.json().get("outputs").get("digest").asText());
   }
 }

@@ -1,0 +1,28 @@
+package io.lakeops.features.trainingset;
+
+import io.lakeops.features.pit.FeatureRequest;
+import java.util.List;
+
+/**
+ * A built (or rebuilt) training set.
+ *
+ * @param id the manifest id
+ * @param outputTable the Delta table written
+ * @param outputVersion its Delta version holding this training set
+ * @param rows rows written (always the spine's row count)
+ * @param digest content digest of the written rows (order-independent)
+ * @param spineTable the spine table read (for a query spine, its stored snapshot)
+ * @param spineVersion the spine table's pinned version
+ * @param pinned the feature requests with their pinned versions
+ * @param carriedRows spine rows that needed rows carried across a range split
+ * @param matchedShare per group, the share of spine rows with a feature row
+ */
+public record TrainingSetResult(String id, String outputTable, long outputVersion, long rows,
+    String digest, String spineTable, long spineVersion, List<FeatureRequest> pinned,
+    long carriedRows, java.util.Map<String, Double> matchedShare) {
+
+  public TrainingSetResult {
+    pinned = List.copyOf(pinned);
+    matchedShare = java.util.Map.copyOf(matchedShare);
+  }
+}

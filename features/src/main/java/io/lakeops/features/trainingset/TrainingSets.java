@@ -1,0 +1,333 @@
+package io.lakeops.features.trainingset;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+
+import io.delta.tables.DeltaTable;
+import io.lakeops.features.pit.FeatureRequest;
+import io.lakeops.features.pit.PitOptions;
+import io.lakeops.features.pit.PitResult;
+import io.lakeops.features.pit.PointInTimeJoin;
+import io.lakeops.features.spark.DeltaWrites;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Builds training sets with the point-in-time join, writes them as Delta tables, records each
+ * in the manifest ({@code lakeops.training_sets}) with the pinned Delta version of every input,
+ * and rebuilds one exactly from those versions (Delta time travel).
+ *
+ * <p>After the join and before anything is written, one aggregation over the result counts the
+ * rows, computes the content digest and checks every audit time: no feature row from after its
+ * spine time, or older than its TTL, or (as known at) written after the spine time. A violation
+ * fails the build; the rows out must equal the spine's rows in.
+ */
+public final class TrainingSets {
+
+  static final StructType FEATURE = new StructType()
+      .add("group_name", DataTypes.StringType, false)
+      .add("table_name", DataTypes.StringType, false)
+      .add("table_version", DataTypes.LongType, false)
+      .add("entity_keys", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("spine_keys", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("features", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("outputs", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("ttl_seconds", DataTypes.LongType, false);
+
+  static final StructType MANIFEST = new StructType()
+      .add("training_set_id", DataTypes.StringType, false)
+      .add("name", DataTypes.StringType, false)
+      .add("build_number", DataTypes.IntegerType, false)
+      .add("description", DataTypes.StringType)
+      .add("run_id", DataTypes.StringType)
+      .add("created_at", DataTypes.TimestampType, false)
+      .add("spine_source", DataTypes.StringType, false)
+      .add("spine_table", DataTypes.StringType, false)
+      .add("spine_version", DataTypes.LongType, false)
+      .add("spine_keys", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("spine_time", DataTypes.StringType, false)
+      .add("label", DataTypes.StringType, false)
+      .add("carry", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("feature_refs", DataTypes.createArrayType(DataTypes.StringType, false), false)
+      .add("feature_tables", DataTypes.createArrayType(FEATURE, false), false)
+      .add("input_versions", DataTypes.createMapType(DataTypes.StringType, DataTypes.LongType, false), false)
+      .add("as_known_at", DataTypes.BooleanType, false)
+      .add("audit_columns", DataTypes.BooleanType, false)
+      .add("output_table", DataTypes.StringType, false)
+      .add("output_version", DataTypes.LongType, false)
+      .add("row_count", DataTypes.LongType, false)
+      .add("digest", DataTypes.StringType, false);
+
+  private final SparkSession spark;
+  private final String manifestTable;
+  private final PitOptions options;
+
+  public TrainingSets(SparkSession spark, String manifestTable, PitOptions options) {
+    this.spark = spark;
+    this.manifestTable = manifestTable;
+    this.options = options;
+  }
+
+  /** Builds {@code spec}, writes its table and records it in the manifest. */
+  public TrainingSetResult build(TrainingSetSpec spec, String runId, Instant now) {
+    SpineSource spine = spec.spine();
+    String spineTable = spine.table();
+    if (spine.query() != null) {
+      spineTable = spec.outputTable() + "__spine";
+      Dataset<Row> rows;
+      try {
+        rows = spark.sql(spine.query());
+      } catch (Exception e) {
+        throw new IllegalArgumentException("The spine query of training set " + spec.name()
+            + " fails: " + e.getMessage(), e);
+      }
+      describe(spec.name(), "store the spine query's rows in " + spineTable);
+      DeltaWrites.replaceAll(spark, rows, spineTable,
+          Map.of("comment", "Spine of training set " + spec.name() + ": " + spine.query()));
+    } else if (!spark.catalog().tableExists(spineTable)) {
+      throw new IllegalArgumentException("The spine table " + spineTable + " of training set "
+          + spec.name() + " does not exist");
+    }
+    long spineVersion = PointInTimeJoin.currentVersion(spark, spineTable);
+    Built built = write(spec, spineTable, spineVersion, spec.requests(), spec.outputTable());
+    String id = recordManifest(spec, runId, now, spineTable, spineVersion, built);
+    return new TrainingSetResult(id, spec.outputTable(), built.outputVersion, built.rows,
+        built.digest, spineTable, spineVersion, built.pinned, built.carried, built.matchedShare);
+  }
+
+  /**
+   * Rebuilds training set {@code id} from its pinned versions into {@code outputTable} (its own
+   * table when null) and returns the result; the caller compares {@link TrainingSetResult#digest()}
+   * with {@link #recordedDigest(String)}.
+   */
+  public TrainingSetResult rebuild(String id, String outputTable) {
+    Row m = manifestRow(id);
+    List<FeatureRequest> requests = new ArrayList<>();
+    for (Row f : m.<Row>getList(m.fieldIndex("feature_tables"))) {
+      List<String> features = f.getList(5);
+      List<String> outputs = f.getList(6);
+      List<FeatureRequest.Feature> fs = new ArrayList<>();
+      for (int i = 0; i < features.size(); i++) {
+        fs.add(new FeatureRequest.Feature(features.get(i), outputs.get(i)));
+      }
+      requests.add(new FeatureRequest(f.getString(0), f.getString(1), f.getLong(2), f.getList(3),
+          f.getList(4), fs, Duration.ofSeconds(f.getLong(7))));
+    }
+    SpineSource spine = new SpineSource(m.getString(m.fieldIndex("spine_table")), null,
+        m.getList(m.fieldIndex("spine_keys")), m.getString(m.fieldIndex("spine_time")),
+        m.getString(m.fieldIndex("label")), m.getList(m.fieldIndex("carry")));
+    String output = outputTable != null ? outputTable : m.getString(m.fieldIndex("output_table"));
+    TrainingSetSpec spec = new TrainingSetSpec(m.getString(m.fieldIndex("name")),
+        m.getString(m.fieldIndex("description")), spine, m.getList(m.fieldIndex("feature_refs")),
+        requests, m.getBoolean(m.fieldIndex("as_known_at")), m.getBoolean(m.fieldIndex("audit_columns")),
+        output);
+    long spineVersion = m.getLong(m.fieldIndex("spine_version"));
+    Built built = write(spec, spine.table(), spineVersion, requests, output);
+    return new TrainingSetResult(id, output, built.outputVersion, built.rows, built.digest,
+        spine.table(), spineVersion, built.pinned, built.carried, built.matchedShare);
+  }
+
+  /** The digest recorded for training set {@code id}. */
+  public String recordedDigest(String id) {
+    Row m = manifestRow(id);
+    return m.getString(m.fieldIndex("digest"));
+  }
+
+  private Row manifestRow(String id) {
+    if (!spark.catalog().tableExists(manifestTable)) {
+      throw new IllegalArgumentException("No training set '" + id + "': " + manifestTable
+          + " does not exist yet");
+    }
+    List<Row> rows = spark.table(manifestTable).where(col("training_set_id").equalTo(id)).collectAsList();
+    if (rows.isEmpty()) {
+      List<String> known = spark.table(manifestTable).orderBy(col("created_at").desc()).limit(10)
+          .select("training_set_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+      throw new IllegalArgumentException("No training set '" + id + "' in " + manifestTable
+          + ". The latest ones: " + known);
+    }
+    return rows.get(0);
+  }
+
+  private record Built(long rows, String digest, long outputVersion, List<FeatureRequest> pinned,
+      long carried, Map<String, Double> matchedShare) {}
+
+  private Built write(TrainingSetSpec spec, String spineTable, long spineVersion,
+      List<FeatureRequest> requests, String output) {
+    SpineSource spine = spec.spine();
+    Dataset<Row> spineRows = spark.sql("SELECT * FROM " + spineTable + " VERSION AS OF " + spineVersion);
+    List<String> missing = new ArrayList<>(spine.columns());
+    missing.removeAll(Arrays.asList(spineRows.columns()));
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("The spine " + spineTable + " (version " + spineVersion
+          + ") of training set " + spec.name() + " has no column(s) " + missing + "; its columns are "
+          + Arrays.toString(spineRows.columns()));
+    }
+    spineRows = spineRows.select(spine.columns().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
+    describe(spec.name(), "point-in-time join");
+    PitResult pit = PointInTimeJoin.join(spark, spineRows, spine.time(), requests,
+        options.withAsKnownAt(spec.asKnownAt()));
+    Dataset<Row> rows = pit.rows().persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<String> written = new ArrayList<>(spine.columns());
+      written.addAll(pit.featureColumns());
+      if (spec.auditColumns()) {
+        pit.pinned().forEach(r -> written.add(r.featureTsColumn()));
+      }
+      describe(spec.name(), "check the rows and compute the digest");
+      Check check = check(rows, spine.time(), pit.pinned(), written, spec.asKnownAt());
+      if (check.rows != pit.spineRows()) {
+        throw new IllegalStateException("Training set " + spec.name() + ": " + check.rows
+            + " rows out for " + pit.spineRows() + " spine rows in; nothing was written");
+      }
+      if (!check.leaks.isEmpty()) {
+        throw new IllegalStateException("Training set " + spec.name() + " failed its point-in-time "
+            + "check, nothing was written: " + check.leaks);
+      }
+      describe(spec.name(), "write " + output);
+      Map<String, String> properties = new LinkedHashMap<>();
+      properties.put("comment", "Training set " + spec.name()
+          + (spec.description() == null || spec.description().isEmpty() ? "" : ": " + spec.description()));
+      properties.put("lakeops.training-set", spec.name());
+      DeltaWrites.replaceAll(spark,
+          rows.select(written.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new)),
+          output, properties);
+      long version = PointInTimeJoin.currentVersion(spark, output);
+      return new Built(check.rows, check.digest, version, pit.pinned(), pit.carriedRows(), check.matchedShare);
+    } finally {
+      rows.unpersist();
+      pit.release();
+      spark.sparkContext().setJobDescription(null);
+    }
+  }
+
+  record Check(long rows, String digest, List<String> leaks, Map<String, Double> matchedShare) {}
+
+  /** One aggregation: rows, digest of the written columns, audit-time violations per group. */
+  static Check check(Dataset<Row> rows, String spineTime, List<FeatureRequest> pinned,
+      List<String> written, boolean asKnownAt) {
+    List<Column> aggs = new ArrayList<>();
+    aggs.add(expr("count(1)"));
+    String cols = String.join(", ", written.stream().map(c -> "`" + c + "`").toList());
+    aggs.add(expr("sum(CAST(xxhash64(" + cols + ") AS DECIMAL(38, 0)))"));
+    aggs.add(expr("sum(CAST(xxhash64('lakeops', " + cols + ") AS DECIMAL(38, 0)))"));
+    String t = "unix_micros(CAST(`" + spineTime + "` AS TIMESTAMP))";
+    for (FeatureRequest r : pinned) {
+      String ts = "unix_micros(`" + r.featureTsColumn() + "`)";
+      String created = "unix_micros(`" + r.createdTsColumn() + "`)";
+      long ttl = r.ttl().toSeconds() * 1_000_000L;
+      aggs.add(expr("count_if(" + ts + " > " + t + ")"));
+      aggs.add(expr("count_if(" + ts + " < " + t + " - " + ttl + ")"));
+      aggs.add(expr(asKnownAt ? "count_if(" + created + " > " + t + ")" : "CAST(0 AS BIGINT)"));
+      aggs.add(expr("count(`" + r.featureTsColumn() + "`)"));
+    }
+    Row a = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    long n = a.getLong(0);
+    List<String> leaks = new ArrayList<>();
+    Map<String, Double> matched = new LinkedHashMap<>();
+    for (int g = 0; g < pinned.size(); g++) {
+      String name = pinned.get(g).group();
+      long after = a.getLong(3 + 4 * g);
+      long old = a.getLong(4 + 4 * g);
+      long unknown = a.getLong(5 + 4 * g);
+      if (after > 0) {
+        leaks.add(after + " row(s) of " + name + " use a feature row from after the spine time");
+      }
+      if (old > 0) {
+        leaks.add(old + " row(s) of " + name + " use a feature row older than its TTL");
+      }
+      if (unknown > 0) {
+        leaks.add(unknown + " row(s) of " + name + " use a feature row written after the spine time");
+      }
+      matched.put(name, n == 0 ? 0.0 : a.getLong(6 + 4 * g) / (double) n);
+    }
+    StringBuilder schema = new StringBuilder();
+    for (String c : written) {
+      schema.append(c).append(':').append(rows.schema().apply(c).dataType().sql()).append(';');
+    }
+    String digest = sha256(schema + "|" + n + "|" + a.get(1) + "|" + a.get(2));
+    return new Check(n, digest, leaks, matched);
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String recordManifest(TrainingSetSpec spec, String runId, Instant now, String spineTable,
+      long spineVersion, Built built) {
+    int buildNumber = 1;
+    String id = null;
+    if (spark.catalog().tableExists(manifestTable)) {
+      List<Row> previous = spark.table(manifestTable).where(col("name").equalTo(spec.name()))
+          .select("build_number", "run_id", "training_set_id").collectAsList();
+      for (Row p : previous) {
+        buildNumber = Math.max(buildNumber, p.getInt(0) + 1);
+        // A retry of the same run (Airflow keeps its run_id) replaces its own entry.
+        if (runId != null && runId.equals(p.getString(1))) {
+          id = p.getString(2);
+        }
+      }
+    }
+    if (id == null) {
+      id = spec.name() + "_v" + buildNumber;
+    } else {
+      buildNumber = Integer.parseInt(id.substring(id.lastIndexOf("_v") + 2));
+    }
+    List<Row> features = new ArrayList<>();
+    Map<String, Long> versions = new LinkedHashMap<>();
+    versions.put(spineTable, spineVersion);
+    for (FeatureRequest r : built.pinned) {
+      features.add(RowFactory.create(r.group(), r.table(), r.version(),
+          r.entityKeys().toArray(), r.spineKeys().toArray(),
+          r.features().stream().map(FeatureRequest.Feature::name).toArray(),
+          r.features().stream().map(FeatureRequest.Feature::output).toArray(),
+          r.ttl().toSeconds()));
+      versions.put(r.table(), r.version());
+    }
+    Row row = RowFactory.create(id, spec.name(), buildNumber, spec.description(), runId,
+        Timestamp.from(now), spec.spine().describe(), spineTable, spineVersion,
+        spec.spine().entityKeys().toArray(), spec.spine().time(), spec.spine().label(),
+        spec.spine().carry().toArray(), spec.featureRefs().toArray(), features.toArray(),
+        scala.collection.JavaConverters.mapAsScalaMap(versions), spec.asKnownAt(),
+        spec.auditColumns(), spec.outputTable(), built.outputVersion, built.rows, built.digest);
+    Dataset<Row> df = spark.createDataFrame(List.of(row), MANIFEST);
+    DeltaWrites.ensureDatabase(spark, manifestTable);
+    if (!spark.catalog().tableExists(manifestTable)) {
+      DeltaWrites.append(spark, df, manifestTable,
+          "LakeOps training sets: spine, features and the pinned Delta version of every input");
+    } else {
+      DeltaTable.forName(spark, manifestTable).as("t")
+          .merge(df.as("s"), "t.training_set_id = s.training_set_id")
+          .whenMatched().updateAll()
+          .whenNotMatched().insertAll()
+          .execute();
+    }
+    return id;
+  }
+
+  private void describe(String name, String step) {
+    spark.sparkContext().setJobDescription("lakeops training-set " + name + ": " + step);
+  }
+}

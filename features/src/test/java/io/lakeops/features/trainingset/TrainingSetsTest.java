@@ -1,0 +1,145 @@
+package io.lakeops.features.trainingset;
+
+import static io.lakeops.features.pit.PointInTimeJoinTest.FEATURES;
+import static io.lakeops.features.pit.PointInTimeJoinTest.featureTable;
+import static io.lakeops.features.pit.PointInTimeJoinTest.ts;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lakeops.features.pit.FeatureRequest;
+import io.lakeops.features.pit.PitOptions;
+import io.lakeops.testing.SparkTestBase;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** Training sets: the manifest pins every input, and a rebuild reproduces the digest exactly. */
+class TrainingSetsTest extends SparkTestBase {
+
+  private static final long HOUR = 3_600_000_000L;
+  private static final long BASE = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli() * 1000;
+  private static final StructType SPINE = new StructType()
+      .add("customer", DataTypes.StringType)
+      .add("at", DataTypes.TimestampType)
+      .add("churned", DataTypes.IntegerType)
+      .add("region", DataTypes.StringType);
+
+  private static List<Row> spineRows(int from, int n) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      rows.add(RowFactory.create("c" + (i % 7), ts(BASE + i * 5 * HOUR), i % 2, i % 3 == 0 ? "n" : "s"));
+    }
+    return rows;
+  }
+
+  private static List<Row> featureRows(int from, int n) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      rows.add(RowFactory.create("c" + (i % 5), ts(BASE + i * 3 * HOUR), ts(BASE + i * 3 * HOUR),
+          i * 1.5, "t" + (i % 3)));
+    }
+    return rows;
+  }
+
+  private static TrainingSetSpec spec(SpineSource spine, String table, String output) {
+    return new TrainingSetSpec("churn", "test set", spine, List.of("cust:*"),
+        List.of(new FeatureRequest("cust", table, null, List.of("customer"), List.of("customer"),
+            List.of(new FeatureRequest.Feature("amount", "cust__amount"),
+                new FeatureRequest.Feature("tier", "cust__tier")), Duration.ofDays(2))),
+        false, true, output);
+  }
+
+  @Test
+  void rebuildFromPinnedVersionsReproducesTheDigestAfterInputsChanged() throws Exception {
+    spark().sql("CREATE DATABASE IF NOT EXISTS ts_test");
+    String table = featureTable(FEATURES, List.of(featureRows(0, 60)));
+    spark().createDataFrame(spineRows(0, 40), SPINE).writeTo("ts_test.spine").using("delta").createOrReplace();
+    TrainingSets sets = new TrainingSets(spark(), "ts_test.training_sets", PitOptions.defaults());
+    SpineSource spine = new SpineSource("ts_test.spine", null, List.of("customer"), "at", "churned",
+        List.of("region"));
+    TrainingSetResult first = sets.build(spec(spine, table, "ts_test.churn"), "run-1",
+        Instant.parse("2026-02-01T00:00:00Z"));
+    assertEquals("churn_v1", first.id());
+    assertEquals(40, first.rows());
+    assertEquals(40, spark().table("ts_test.churn").count());
+    assertEquals(List.of("customer", "at", "churned", "region", "cust__amount", "cust__tier",
+        "cust__feature_ts"), List.of(spark().table("ts_test.churn").columns()));
+    Row manifest = spark().table("ts_test.training_sets").first();
+    Map<String, Long> versions = manifest.getJavaMap(manifest.fieldIndex("input_versions"));
+    assertEquals(Map.of("ts_test.spine", 0L, table, 0L), versions);
+    assertEquals(first.digest(), manifest.getString(manifest.fieldIndex("digest")));
+
+    // The inputs move on: new feature rows, new spine rows.
+    spark().createDataFrame(featureRows(60, 30), FEATURES).writeTo(table).append();
+    spark().createDataFrame(spineRows(40, 10), SPINE).writeTo("ts_test.spine").append();
+    TrainingSetResult second = sets.build(spec(spine, table, "ts_test.churn"), "run-2",
+        Instant.parse("2026-02-02T00:00:00Z"));
+    assertEquals("churn_v2", second.id());
+    assertEquals(50, second.rows());
+    assertNotEquals(first.digest(), second.digest());
+
+    TrainingSetResult rebuilt = sets.rebuild("churn_v1", "ts_test.churn_rebuilt");
+    assertEquals(sets.recordedDigest("churn_v1"), rebuilt.digest());
+    assertDataFrameNoOrderEquals(
+        spark().sql("SELECT * FROM ts_test.churn VERSION AS OF " + first.outputVersion()),
+        spark().table("ts_test.churn_rebuilt"));
+
+    // A retry of run-2 (same run id) replaces its own manifest entry instead of adding one.
+    TrainingSetResult retried = sets.build(spec(spine, table, "ts_test.churn"), "run-2",
+        Instant.parse("2026-02-02T01:00:00Z"));
+    assertEquals("churn_v2", retried.id());
+    assertEquals(second.digest(), retried.digest());
+    assertEquals(2, spark().table("ts_test.training_sets").count());
+    var e = assertThrows(IllegalArgumentException.class, () -> sets.rebuild("churn_v9", null));
+    assertTrue(e.getMessage().contains("churn_v2"), e.getMessage());
+  }
+
+  @Test
+  void aQuerySpineIsStoredSoItCanBePinned() throws Exception {
+    spark().sql("CREATE DATABASE IF NOT EXISTS ts_test");
+    String table = featureTable(FEATURES, List.of(featureRows(0, 30)));
+    spark().createDataFrame(spineRows(0, 20), SPINE).writeTo("ts_test.raw_spine").using("delta").createOrReplace();
+    TrainingSets sets = new TrainingSets(spark(), "ts_test.query_sets", PitOptions.defaults());
+    SpineSource spine = new SpineSource(null, "SELECT * FROM ts_test.raw_spine WHERE region = 's'",
+        List.of("customer"), "at", "churned", List.of());
+    TrainingSetResult r = sets.build(spec(spine, table, "ts_test.churn_q"), "q1", Instant.now());
+    assertEquals("ts_test.churn_q__spine", r.spineTable());
+    long expected = spark().table("ts_test.raw_spine").where("region = 's'").count();
+    assertEquals(expected, r.rows());
+    spark().sql("DELETE FROM ts_test.raw_spine");
+    assertEquals(r.digest(), sets.rebuild(r.id(), "ts_test.churn_q_rebuilt").digest());
+  }
+
+  @Test
+  void theCheckReportsFeatureRowsFromAfterTheSpineTimeOrOutsideTheTtl() {
+    StructType schema = new StructType().add("at", DataTypes.TimestampType)
+        .add("g__feature_ts", DataTypes.TimestampType).add("g__created_ts", DataTypes.TimestampType);
+    Dataset<Row> rows = spark().createDataFrame(List.of(
+        RowFactory.create(ts(BASE), ts(BASE - HOUR), ts(BASE)),                 // fine
+        RowFactory.create(ts(BASE), ts(BASE + 1), ts(BASE + 1)),                // from the future
+        RowFactory.create(ts(BASE), ts(BASE - 25 * HOUR), ts(BASE - 25 * HOUR)), // older than ttl
+        RowFactory.create(ts(BASE), ts(BASE - HOUR), ts(BASE + HOUR)),          // not yet known
+        RowFactory.create(ts(BASE), null, null)), schema);
+    FeatureRequest g = new FeatureRequest("g", "t", 0L, List.of("k"), List.of("k"), List.of(),
+        Duration.ofDays(1));
+    TrainingSets.Check check = TrainingSets.check(rows, "at", List.of(g), List.of("at"), true);
+    assertEquals(5, check.rows());
+    assertEquals(List.of("1 row(s) of g use a feature row from after the spine time",
+        "1 row(s) of g use a feature row older than its TTL",
+        // The row from the future was also written after the spine time.
+        "2 row(s) of g use a feature row written after the spine time"), check.leaks());
+    assertEquals(0.8, check.matchedShare().get("g"), 1e-12);
+    TrainingSets.Check pit = TrainingSets.check(rows, "at", List.of(g), List.of("at"), false);
+    assertEquals(2, pit.leaks().size());
+  }
+}
