@@ -103,13 +103,17 @@ public final class DemoCommand extends JobCommand {
     // The feature store: the same raw files through ingest (validation, quarantine) and
     // materialisation (windowed and derived features), as a scheduler would run them.
     Map<String, Long> features = demo.featureStore() ? featureStore(context, demo) : Map.of();
+    io.lakeops.features.trainingset.TrainingSetResult trainingSet =
+        demo.featureStore() ? trainingSet(context) : null;
     printSummary(context.out(), data, demo, raw, loaded, features, settings);
     return JobOutcome.ok("Demo data set written to " + folder + ", loaded into " + db
             + " and materialised into " + settings.features().database())
         .withRows(rowsIn, rowsOut)
         .withOutput("raw_dir", folder)
         .withOutput("tables", loaded)
-        .withOutput("feature_tables", features);
+        .withOutput("feature_tables", features)
+        .withOutput("training_set", trainingSet == null ? null : Map.of("id", trainingSet.id(),
+            "table", trainingSet.outputTable(), "rows", trainingSet.rows(), "digest", trainingSet.digest()));
   }
 
   /** The demo's feature groups, from the definitions folder (conf/features). */
@@ -131,6 +135,33 @@ public final class DemoCommand extends JobCommand {
             + "' in " + settings.features().definitionsDir() + ". Restore conf/features/" + name + ".conf.");
       }
     }
+    loadTrainingSpec(settings, config);
+  }
+
+  /** The demo's training set spec (conf/training-sets/demo_churn.conf), checked before Spark. */
+  static final String TRAINING_SET = "demo_churn";
+
+  private io.lakeops.features.trainingset.TrainingSetSpec trainingSpec;
+  private String trainingManifest;
+
+  private void loadTrainingSpec(LakeOpsSettings settings, com.typesafe.config.Config config) {
+    java.nio.file.Path dir = settings.features().definitionsDir()
+        .resolveSibling(config.getString("lakeops.training-sets.definitions-dir"));
+    trainingSpec = io.lakeops.jobs.features.TrainingSetSpecLoader.load(dir.resolve(TRAINING_SET + ".conf"),
+        config, groups, settings.features().database(), config.getString("lakeops.training-sets.database"));
+    trainingManifest = config.getString("lakeops.features.tables.training-sets");
+  }
+
+  /** Builds the demo's churn training set from the feature tables just written. */
+  private io.lakeops.features.trainingset.TrainingSetResult trainingSet(JobContext context) {
+    context.step("training set " + trainingSpec.name());
+    var result = new io.lakeops.features.trainingset.TrainingSets(context.spark(), trainingManifest,
+        io.lakeops.features.pit.PitOptions.defaults())
+        .build(trainingSpec, context.runId(), java.time.Instant.now());
+    context.out().printf(Locale.ROOT, "training set %s: %,d rows -> %s; activity features found "
+        + "for %.1f%% of labels (no order within the 90-day TTL otherwise)%n", result.id(), result.rows(),
+        result.outputTable(), 100 * result.matchedShare().values().iterator().next());
+    return result;
   }
 
   private Map<String, Long> featureStore(JobContext context, LakeOpsSettings.Demo demo) throws Exception {
