@@ -145,8 +145,10 @@ public final class PointInTimeJoin {
         }
       }
       List<String> featureColumns = new ArrayList<>();
+      // The matched row ids come from the matches, not from the result of earlier fetches.
+      Dataset<Row> matchedIds = result;
       for (int g = 0; g < pinned.size(); g++) {
-        result = fetch(result, g, pinned.get(g), spineRows, featureColumns);
+        result = fetch(result, matchedIds, g, pinned.get(g), spineRows, featureColumns);
       }
       List<Column> out = new ArrayList<>();
       spineColumns.forEach(c -> out.add(col("`" + c + "`")));
@@ -181,8 +183,8 @@ public final class PointInTimeJoin {
   }
 
   /** Fetches the wide feature columns of the matched rows of group {@code g}. */
-  private Dataset<Row> fetch(Dataset<Row> result, int g, FeatureRequest r, long spineRows,
-      List<String> featureColumns) {
+  private Dataset<Row> fetch(Dataset<Row> result, Dataset<Row> matchedIds, int g, FeatureRequest r,
+      long spineRows, List<String> featureColumns) {
     String rid = "__rid_" + g;
     String fetchedId = "__fetched_" + g;
     List<Column> cols = new ArrayList<>();
@@ -192,7 +194,7 @@ public final class PointInTimeJoin {
       featureColumns.add(f.output());
     }
     Dataset<Row> table = readPinned(spark, r.table(), r.version()).select(cols.toArray(new Column[0]));
-    Dataset<Row> wanted = result.select(col(rid).as(fetchedId)).where(col(fetchedId).isNotNull()).distinct();
+    Dataset<Row> wanted = matchedIds.select(col(rid).as(fetchedId)).where(col(fetchedId).isNotNull()).distinct();
     Dataset<Row> fetched = spineRows <= options.broadcastFetchLimit()
         ? table.join(broadcast(wanted), fetchedId)
         : table.join(wanted, fetchedId);

@@ -1,0 +1,306 @@
+package io.lakeops.features.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.lakeops.features.pit.FeatureRequest;
+import io.lakeops.features.pit.PitOptions;
+import io.lakeops.features.pit.PitResult;
+import io.lakeops.features.pit.PointInTimeJoin;
+import io.lakeops.testing.SparkTestBase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Point-in-time join benchmark (measures only; writes {@code features/benchmarks/point-in-time.md}).
+ * Run with {@code ./mvnw -pl features -am verify -Pbenchmark -DskipITs -Dtest=PointInTimeBenchmark}.
+ *
+ * <p>Generated data: a spine of S rows and 3 feature groups of F rows each with 10 double features,
+ * all keyed by one entity column; 5% of spine and feature rows sit on 4 hot entities, the rest on
+ * 200,000 entities; times spread over a year; TTL 90 days. Compared in the same run, each result
+ * written to Spark's {@code noop} sink:
+ * <ul>
+ *   <li>LakeOps: {@link PointInTimeJoin}.
+ *   <li>(a) the Feast Spark offline store's algorithm, from its public SQL template: per feature
+ *       view, a range join of the entity rows with every feature row inside the TTL window, a
+ *       dedup of created timestamps, a ROW_NUMBER window to keep the latest, a join back to fetch
+ *       the features, then a left join of each view onto the entity rows.
+ *   <li>(b) the lower bound: the spine and every feature row (all columns) shuffled once by key.
+ * </ul>
+ * Sizes: {@code -Dbench.spine=1000000 -Dbench.features=5000000}, and the 4x size when
+ * {@code -Dbench.scale4=true}.
+ */
+@Tag("benchmark")
+class PointInTimeBenchmark extends SparkTestBase {
+
+  private static final long SPINE = Long.getLong("bench.spine", 1_000_000L);
+  private static final long FEATURES = Long.getLong("bench.features", 5_000_000L);
+  private static final boolean SCALE4 = Boolean.parseBoolean(System.getProperty("bench.scale4", "false"));
+  private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 1);
+  private static final int GROUPS = 3;
+  private static final int WIDTH = 10;
+  private static final long TTL_DAYS = 90;
+  private static final boolean TRACE = Boolean.getBoolean("bench.trace");
+
+  /** Counts Spark jobs, stages that wrote shuffle data, and shuffle bytes. */
+  static final class Counter extends SparkListener {
+    final AtomicLong jobs = new AtomicLong();
+    final AtomicLong shuffleStages = new AtomicLong();
+    final AtomicLong shuffleBytes = new AtomicLong();
+
+    private final java.util.Map<Integer, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Integer, String> names = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void onJobStart(SparkListenerJobStart jobStart) {
+      jobs.incrementAndGet();
+      started.put(jobStart.jobId(), jobStart.time());
+      String d = jobStart.properties() == null ? null : jobStart.properties().getProperty("spark.job.description");
+      names.put(jobStart.jobId(), d == null ? "" : d);
+    }
+
+    @Override
+    public void onJobEnd(org.apache.spark.scheduler.SparkListenerJobEnd jobEnd) {
+      if (TRACE) {
+        Long s = started.remove(jobEnd.jobId());
+        System.out.printf(Locale.ROOT, "  job %d %.2f s %s%n", jobEnd.jobId(),
+            s == null ? 0 : (jobEnd.time() - s) / 1e3, names.remove(jobEnd.jobId()));
+      }
+    }
+
+    @Override
+    public void onStageCompleted(SparkListenerStageCompleted stage) {
+      if (stage.stageInfo().taskMetrics() == null) {
+        return;
+      }
+      long bytes = stage.stageInfo().taskMetrics().shuffleWriteMetrics().bytesWritten();
+      if (bytes > 0) {
+        shuffleStages.incrementAndGet();
+        shuffleBytes.addAndGet(bytes);
+      }
+    }
+
+    void reset() {
+      jobs.set(0);
+      shuffleStages.set(0);
+      shuffleBytes.set(0);
+    }
+  }
+
+  record Measure(String name, double seconds, long jobs, long shuffleStages, long shuffleBytes, double checksum) {}
+
+  private static void generate(SparkSession spark, String db, long spine, long features) {
+    spark.sql("CREATE DATABASE IF NOT EXISTS " + db);
+    String key = "CASE WHEN rand(%d) < 0.05 THEN concat('hot', CAST(id %% 4 AS STRING)) "
+        + "ELSE concat('k', CAST(pmod(xxhash64(id, %d), 200000) AS STRING)) END";
+    String year = "timestamp_micros(1704067200000000 + CAST(rand(%d) * 365 * 86400 AS BIGINT) * 1000000)";
+    spark.sql("DROP TABLE IF EXISTS " + db + ".spine");
+    spark.sql("CREATE TABLE " + db + ".spine USING delta AS SELECT id AS spine_id, "
+        + String.format(Locale.ROOT, key, 1, 1) + " AS entity_id, "
+        + String.format(Locale.ROOT, year, 2) + " AS at, CAST(id % 2 AS INT) AS label FROM range(" + spine + ")");
+    for (int g = 0; g < GROUPS; g++) {
+      StringBuilder cols = new StringBuilder();
+      for (int f = 0; f < WIDTH; f++) {
+        cols.append(", rand(").append(100 + g * WIDTH + f).append(") AS f").append(f);
+      }
+      spark.sql("DROP TABLE IF EXISTS " + db + ".g" + g);
+      spark.sql("CREATE TABLE " + db + ".g" + g + " USING delta TBLPROPERTIES ('delta.enableRowTracking' = 'true') AS "
+          + "SELECT entity_id, event_ts, event_ts + INTERVAL 1 MINUTE AS created_ts" + cols
+          + " FROM (SELECT id, " + String.format(Locale.ROOT, key, 10 + g, 10 + g) + " AS entity_id, "
+          + String.format(Locale.ROOT, year, 20 + g) + " AS event_ts FROM range(" + features + "))");
+    }
+  }
+
+  private static List<FeatureRequest> requests(String db) {
+    List<FeatureRequest> requests = new ArrayList<>();
+    for (int g = 0; g < GROUPS; g++) {
+      List<FeatureRequest.Feature> fs = new ArrayList<>();
+      for (int f = 0; f < WIDTH; f++) {
+        fs.add(new FeatureRequest.Feature("f" + f, "g" + g + "__f" + f));
+      }
+      requests.add(new FeatureRequest("g" + g, db + ".g" + g, null, List.of("entity_id"),
+          List.of("entity_id"), fs, Duration.ofDays(TTL_DAYS)));
+    }
+    return requests;
+  }
+
+  /** Feast's Spark offline store point-in-time join, as its SQL template describes it. */
+  static Dataset<Row> feast(SparkSession spark, String db) {
+    StringBuilder sql = new StringBuilder("WITH entity_dataframe AS (SELECT *, spine_id AS entity_row_unique_id FROM "
+        + db + ".spine)");
+    for (int g = 0; g < GROUPS; g++) {
+      String v = "g" + g;
+      StringBuilder fcols = new StringBuilder();
+      StringBuilder outs = new StringBuilder();
+      for (int f = 0; f < WIDTH; f++) {
+        fcols.append(", f").append(f);
+        outs.append(", ").append(v).append("__base.f").append(f).append(" AS ").append(v).append("__f").append(f);
+      }
+      sql.append(",\n").append(v).append("__entity_dataframe AS (SELECT entity_id, at AS entity_timestamp, "
+          + "entity_row_unique_id FROM entity_dataframe)");
+      sql.append(",\n").append(v).append("__subquery AS (SELECT event_ts AS event_timestamp, created_ts AS created_timestamp, "
+          + "entity_id").append(fcols).append(" FROM ").append(db).append('.').append(v)
+          .append(" WHERE event_ts <= (SELECT max(entity_timestamp) FROM ").append(v).append("__entity_dataframe)"
+          + " AND event_ts >= (SELECT min(entity_timestamp) FROM ").append(v).append("__entity_dataframe) - INTERVAL ")
+          .append(TTL_DAYS).append(" DAYS)");
+      sql.append(",\n").append(v).append("__base AS (SELECT s.*, e.entity_row_unique_id FROM ").append(v)
+          .append("__subquery s INNER JOIN ").append(v).append("__entity_dataframe e ON s.event_timestamp <= e.entity_timestamp"
+          + " AND s.event_timestamp >= e.entity_timestamp - INTERVAL ").append(TTL_DAYS)
+          .append(" DAYS AND s.entity_id = e.entity_id)");
+      sql.append(",\n").append(v).append("__dedup AS (SELECT entity_row_unique_id, event_timestamp, "
+          + "max(created_timestamp) AS created_timestamp FROM ").append(v).append("__base GROUP BY entity_row_unique_id, event_timestamp)");
+      sql.append(",\n").append(v).append("__latest AS (SELECT entity_row_unique_id, event_timestamp, created_timestamp FROM ("
+          + "SELECT *, row_number() OVER (PARTITION BY entity_row_unique_id ORDER BY event_timestamp DESC, "
+          + "created_timestamp DESC) AS row_number FROM ").append(v).append("__dedup) WHERE row_number = 1)");
+      sql.append(",\n").append(v).append("__cleaned AS (SELECT ").append(v).append("__latest.entity_row_unique_id")
+          .append(outs).append(" FROM ").append(v).append("__base INNER JOIN ").append(v).append("__latest USING "
+          + "(entity_row_unique_id, event_timestamp, created_timestamp))");
+    }
+    sql.append("\nSELECT * FROM entity_dataframe");
+    for (int g = 0; g < GROUPS; g++) {
+      sql.append(" LEFT JOIN g").append(g).append("__cleaned USING (entity_row_unique_id)");
+    }
+    return spark.sql(sql.toString());
+  }
+
+  /** The lower bound: every spine and feature row, all columns, shuffled once by key. */
+  static Dataset<Row> lowerBound(SparkSession spark, String db) {
+    StringBuilder sql = new StringBuilder("SELECT entity_id, at AS t, CAST(NULL AS DOUBLE) AS v0");
+    for (int f = 1; f < WIDTH; f++) {
+      sql.append(", CAST(NULL AS DOUBLE) AS v").append(f);
+    }
+    sql.append(" FROM ").append(db).append(".spine");
+    for (int g = 0; g < GROUPS; g++) {
+      sql.append(" UNION ALL SELECT entity_id, event_ts");
+      for (int f = 0; f < WIDTH; f++) {
+        sql.append(", f").append(f);
+      }
+      sql.append(" FROM ").append(db).append(".g").append(g);
+    }
+    return spark.sql(sql.toString()).repartition(spark.sessionState().conf().numShufflePartitions(),
+        org.apache.spark.sql.functions.col("entity_id"));
+  }
+
+  private static Measure measure(String name, Counter counter, java.util.function.Supplier<Dataset<Row>> run,
+      String checksumColumn) {
+    List<Double> times = new ArrayList<>();
+    long jobs = 0;
+    long stages = 0;
+    long bytes = 0;
+    double checksum = Double.NaN;
+    for (int i = 0; i < REPETITIONS; i++) {
+      System.gc();
+      counter.reset();
+      long start = System.nanoTime();
+      Dataset<Row> rows = run.get();
+      rows.write().format("noop").mode("overwrite").save();
+      times.add((System.nanoTime() - start) / 1e9);
+      try {
+        spark().sparkContext().listenerBus().waitUntilEmpty();
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException(e);
+      }
+      jobs = counter.jobs.get();
+      stages = counter.shuffleStages.get();
+      bytes = counter.shuffleBytes.get();
+      if (checksumColumn != null && i == 0) {
+        Row r = rows.agg(org.apache.spark.sql.functions.sum(checksumColumn),
+            org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1))).first();
+        checksum = r.isNullAt(0) ? 0 : r.getDouble(0);
+        assertEquals(SPINE_ROWS.get(), r.getLong(1), name + ": rows out == rows in");
+      }
+    }
+    times.sort(Double::compare);
+    double median = times.get(times.size() / 2);
+    System.out.printf(Locale.ROOT, "%s: %.2f s, %d jobs, %d shuffle stages, %.1f MB shuffled%n", name, median,
+        jobs, stages, bytes / 1e6);
+    return new Measure(name, median, jobs, stages, bytes, checksum);
+  }
+
+  private static final AtomicLong SPINE_ROWS = new AtomicLong();
+
+  private List<Measure> runSize(String db, long spine, long features, Counter counter) {
+    long start = System.nanoTime();
+    generate(spark(), db, spine, features);
+    System.out.printf(Locale.ROOT, "generated %,d spine rows and %d x %,d feature rows in %.0f s%n", spine, GROUPS,
+        features, (System.nanoTime() - start) / 1e9);
+    SPINE_ROWS.set(spine);
+    List<Measure> m = new ArrayList<>();
+    PitResult[] last = new PitResult[1];
+    m.add(measure("LakeOps point-in-time join", counter, () -> {
+      if (last[0] != null) {
+        last[0].release();
+      }
+      last[0] = PointInTimeJoin.join(spark(), spark().table(db + ".spine"), "at", requests(db),
+          PitOptions.defaults());
+      return last[0].rows();
+    }, "g1__f3"));
+    m.add(measure("(a) Feast Spark offline store algorithm", counter, () -> feast(spark(), db), "g1__f3"));
+    m.add(measure("(b) lower bound: one shuffle of everything by key", counter, () -> lowerBound(spark(), db), null));
+    last[0].release();
+    return m;
+  }
+
+  @Test
+  void pointInTimeJoinAgainstFeastAndTheLowerBound() throws IOException {
+    SparkSession spark = spark();
+    // Benchmark-size shuffles: more partitions than the test default of 2.
+    String previous = spark.conf().get("spark.sql.shuffle.partitions");
+    spark.conf().set("spark.sql.shuffle.partitions", "16");
+    Counter counter = new Counter();
+    spark.sparkContext().addSparkListener(counter);
+    StringBuilder md = new StringBuilder();
+    try {
+      md.append("# Point-in-time join benchmark\n\n")
+          .append("Command: `./mvnw -pl features -am verify -Pbenchmark -DskipITs -Dtest=PointInTimeBenchmark")
+          .append(SCALE4 ? " -Dbench.scale4=true" : "").append("`\n\n")
+          .append(String.format(Locale.ROOT, "Machine: %d cores, JVM heap %d MB, Spark local[2], "
+              + "16 shuffle partitions, median of %d run(s) per row.%n%n",
+              Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, REPETITIONS))
+          .append("Data: 3 feature groups x 10 double features sharing one entity key; 5% of rows on 4 hot ")
+          .append("keys, the rest on 200,000 keys; times over one year; TTL 90 days. Each result goes to ")
+          .append("Spark's `noop` sink. Checksum: sum of one feature column over the result (LakeOps and ")
+          .append("Feast must agree).\n\n");
+      List<long[]> sizes = new ArrayList<>();
+      sizes.add(new long[] {SPINE, FEATURES});
+      if (SCALE4) {
+        sizes.add(new long[] {SPINE * 4, FEATURES * 4});
+      }
+      for (long[] size : sizes) {
+        List<Measure> m = runSize("pit_bench", size[0], size[1], counter);
+        Measure ours = m.get(0);
+        md.append(String.format(Locale.ROOT, "## %,d spine rows, 3 x %,d feature rows%n%n", size[0], size[1]))
+            .append("| algorithm | seconds | ratio LakeOps / this | Spark jobs | shuffle stages | MB shuffled | checksum |\n")
+            .append("|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Measure x : m) {
+          md.append(String.format(Locale.ROOT, "| %s | %.2f | %.3f | %d | %d | %.1f | %s |%n", x.name(), x.seconds(),
+              ours.seconds() / x.seconds(), x.jobs(), x.shuffleStages(), x.shuffleBytes() / 1e6,
+              Double.isNaN(x.checksum()) ? "" : String.format(Locale.ROOT, "%.6f", x.checksum())));
+        }
+        md.append(String.format(Locale.ROOT, "%nTargets: LakeOps / (a) <= 0.25: **%.3f**; LakeOps / (b) <= 1.5: **%.3f**.%n%n",
+            ours.seconds() / m.get(1).seconds(), ours.seconds() / m.get(2).seconds()));
+        assertEquals(m.get(1).checksum(), ours.checksum(), 1e-6 * Math.abs(ours.checksum()),
+            "LakeOps and Feast's algorithm must pick the same rows");
+        Path out = Path.of(System.getProperty("lakeops.root", "..")).resolve("features/benchmarks/point-in-time.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, md.toString());
+      }
+    } finally {
+      spark.sparkContext().removeSparkListener(counter);
+      spark.conf().set("spark.sql.shuffle.partitions", previous);
+    }
+  }
+}
