@@ -10,7 +10,8 @@ import java.util.Arrays;
  * distance to the interval's finite right edge (to the left edge for the last, unbounded
  * interval). That is mergeable state: counts and sums add.
  */
-public record EdgeHistogram(double[] edges, long[] atEdge, long[] interior, double[] distance) {
+public record EdgeHistogram(double[] edges, long[] atEdge, long[] interior, double[] distance)
+    implements java.io.Serializable {
 
   public EdgeHistogram {
     int k = edges.length;
@@ -41,7 +42,9 @@ public record EdgeHistogram(double[] edges, long[] atEdge, long[] interior, doub
     }
     int k = -i - 1;
     interior[k]++;
-    distance[k] += k < edges.length ? edges[k] - x : x - edges[k - 1];
+    if (edges.length > 0) {
+      distance[k] += k < edges.length ? edges[k] - x : x - edges[k - 1];
+    }
   }
 
   public void merge(EdgeHistogram other) {
