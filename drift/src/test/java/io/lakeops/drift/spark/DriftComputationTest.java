@@ -35,13 +35,13 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
-class DriftComputationTest extends SparkTestBase {
+public class DriftComputationTest extends SparkTestBase {
 
-  static final DriftReportInfo INFO = new DriftReportInfo("test", LocalDate.of(2025, 1, 31), "generated",
+  public static final DriftReportInfo INFO = new DriftReportInfo("test", LocalDate.of(2025, 1, 31), "generated",
       "generated reference", null, null, LocalDate.of(2025, 1, 1), LocalDate.of(2025, 1, 31));
 
   /** {@code numeric} numeric and {@code categorical} categorical generated columns, some shifted on side 1. */
-  static Dataset<Row> generated(long rows, int side, int numeric, int categorical) {
+  public static Dataset<Row> generated(long rows, int side, int numeric, int categorical) {
     List<Column> cols = new ArrayList<>();
     cols.add(expr("CAST(id % 3 AS STRING)").as("region"));
     for (int i = 0; i < numeric; i++) {
@@ -57,7 +57,7 @@ class DriftComputationTest extends SparkTestBase {
     return spark().range(0, rows, 1, 2).select(cols.toArray(Column[]::new));
   }
 
-  static List<DriftColumn> columns(int numeric, int categorical) {
+  public static List<DriftColumn> columns(int numeric, int categorical) {
     List<DriftColumn> list = new ArrayList<>();
     for (int i = 0; i < numeric; i++) {
       list.add(DriftColumn.numeric("n" + i));
