@@ -25,6 +25,13 @@ import java.util.TreeSet;
  */
 public final class DriftEvaluator {
 
+  /**
+   * Effect sizes that make a column WARN when they cross their threshold without deciding. Tests
+   * that do not decide never warn: on large samples their p-values are tiny for any change.
+   */
+  private static final java.util.Set<String> EFFECT_SIZES = java.util.Set.of(DriftMethod.PSI,
+      DriftMethod.JS_DISTANCE, DriftMethod.WASSERSTEIN, DriftMethod.L_INFINITY, DriftMethod.UNSEEN_SHARE);
+
   private final DriftOptions options;
 
   public DriftEvaluator(DriftOptions options) {
@@ -346,7 +353,7 @@ public final class DriftEvaluator {
     if (status == null) {
       boolean warn = decided.stream().anyMatch(m -> m.method().equals(DriftMethod.PSI)
           && m.value() >= options.thresholds().psiWarning())
-          || decided.stream().anyMatch(m -> !m.decides() && m.drifted());
+          || decided.stream().anyMatch(m -> !m.decides() && m.drifted() && EFFECT_SIZES.contains(m.method()));
       status = drifted ? DriftStatus.DRIFT : warn ? DriftStatus.WARN : DriftStatus.OK;
     }
     if (status == DriftStatus.OK || status == DriftStatus.WARN || status == DriftStatus.DRIFT) {

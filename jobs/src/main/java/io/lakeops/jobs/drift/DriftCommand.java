@@ -212,10 +212,10 @@ public final class DriftCommand extends JobCommand {
         info.currentFrom(), info.currentTo(), r.currentRows());
     out.printf(Locale.ROOT, "profile %s (%s), %d Spark jobs for the comparison%n", r.profileId(),
         stored ? "stored, reused" : "computed and stored", r.sparkJobs());
-    out.printf(Locale.ROOT, "%-28s %-12s %-16s %10s %10s %10s %10s%n", "column", "status", "decided by",
+    out.printf(Locale.ROOT, "%-28s %-12s %-34s %10s %10s %10s %10s%n", "column", "status", "decided by",
         "psi", "ks", "js_dist", "missing");
     for (ColumnDrift c : r.columns()) {
-      out.printf(Locale.ROOT, "%-28s %-12s %-16s %10s %10s %10s %10s%n", c.column(), c.status(),
+      out.printf(Locale.ROOT, "%-28s %-12s %-34s %10s %10s %10s %10s%n", c.column(), c.status(),
           String.join("+", c.decidedBy()), f(c.value(DriftMethod.PSI)), f(c.value(DriftMethod.KS)),
           f(c.value(DriftMethod.JS_DISTANCE)), f(c.value(DriftMethod.MISSING_SHARE)));
     }
