@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         "The last line on stdout is the result as one JSON object."},
     subcommands = {DemoCommand.class, io.lakeops.jobs.features.IngestCommand.class,
         io.lakeops.jobs.features.MaterializeCommand.class, io.lakeops.jobs.features.BackfillCommand.class,
-        io.lakeops.jobs.features.TrainingSetCommand.class,
+        io.lakeops.jobs.features.TrainingSetCommand.class, io.lakeops.jobs.drift.DriftCommand.class,
         SqlCommand.class, ConfigCommand.class,
         CommandLine.HelpCommand.class})
 public final class LakeOps implements Callable<Integer> {
