@@ -45,7 +45,12 @@ record TableDigest(long rows, String digest) {
   }
 
   static TableDigest of(Dataset<Row> frame) {
-    Column[] kept = Arrays.stream(frame.columns()).filter(c -> !VOLATILE.contains(c))
+    return of(frame, VOLATILE);
+  }
+
+  /** Every column but {@code excluded} counts. */
+  static TableDigest of(Dataset<Row> frame, Set<String> excluded) {
+    Column[] kept = Arrays.stream(frame.columns()).filter(c -> !excluded.contains(c))
         .sorted().map(c -> col("`" + c + "`")).toArray(Column[]::new);
     Row r = frame.agg(functions.count(functions.lit(1)),
             functions.sum(functions.xxhash64(kept).cast("decimal(38,0)")))
