@@ -203,6 +203,14 @@ public abstract class JobCommand implements Callable<Integer> {
   public static String describe(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       String m = String.valueOf(t.getMessage());
+      if (t instanceof org.apache.spark.sql.delta.DeltaConcurrentModificationException
+          || t instanceof org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException) {
+        // Two runs of the same job and date at once: Delta let one commit and refused the other.
+        return "Cannot commit: another run wrote the same Delta table at the same time, and the "
+            + "conflicting write of this run was not applied. Run the job again once the other run "
+            + "has finished (a retry is safe: reruns replace the same rows). ("
+            + t.getClass().getSimpleName() + ": " + m.lines().findFirst().orElse("") + ")";
+      }
       if (m.contains("Another instance of Derby may have already booted the database")) {
         return "Cannot open the embedded metastore: another process (an earlier LakeOps run, a "
             + "spark-shell) is using it. Wait for it to finish, or point lakeops.lakehouse.root "

@@ -103,7 +103,29 @@ public record LakeOpsSettings(
               + ": it must fall between " + demo.startDate().plusDays(30) + " and "
               + demo.endDateInclusive() + " (at least 30 days after start-date, before the end).")));
     }
+    checkConfinement(config, workingDir, lakehouse);
     return new LakeOpsSettings(lakehouse, spark, jobRuns, record, maxRows, demo, features);
+  }
+
+  /** With {@code lakeops.lakehouse.allowed-root} set, every lakehouse location must lie under it. */
+  private static void checkConfinement(Config config, Path workingDir, Lakehouse lakehouse) {
+    java.util.Optional<PathConfinement> confinement = PathConfinement.from(config, workingDir);
+    if (confinement.isEmpty()) {
+      return;
+    }
+    java.util.List<ConfigProblem> problems = new java.util.ArrayList<>();
+    Map<String, String> locations = new java.util.LinkedHashMap<>();
+    locations.put("lakeops.lakehouse.root", lakehouse.root());
+    locations.put("lakeops.lakehouse.raw-dir", lakehouse.rawDir());
+    locations.put("lakeops.lakehouse.results-dir", lakehouse.resultsDir());
+    locations.put("lakeops.lakehouse.warehouse-dir", lakehouse.warehouseDir());
+    locations.put("lakeops.lakehouse.metastore-dir", lakehouse.metastoreDir());
+    locations.forEach((key, location) -> confinement.get().escape(location).ifPresent(resolved ->
+        problems.add(new ConfigProblem(key, ConfigProblem.describe(config.getValue(key).origin()),
+            confinement.get().message(key, config.getString(key), resolved)))));
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigException(problems);
+    }
   }
 
   /** A URI stays as it is; a local path becomes absolute against the working directory. */

@@ -140,7 +140,8 @@ public final class FeatureGroupLoader {
           + "unique-key-and-time = false may have none.)");
     }
     keys.forEach(k -> requireColumn(r, "entity-keys", k, columnNames));
-    SourceSpec source = source(r, columnNames, workingDir);
+    SourceSpec source = source(r, columnNames, workingDir,
+        io.lakeops.jobs.config.PathConfinement.from(context, workingDir));
     boolean unique = r.bool("unique-key-and-time", true);
     Checks checks = checks(r, columnNames);
     List<WindowAggregate> aggregates = aggregates(r, columns, columnNames);
@@ -229,7 +230,8 @@ public final class FeatureGroupLoader {
     return columns;
   }
 
-  private static SourceSpec source(DefinitionReader r, Set<String> columns, Path workingDir) {
+  private static SourceSpec source(DefinitionReader r, Set<String> columns, Path workingDir,
+      Optional<io.lakeops.jobs.config.PathConfinement> confinement) {
     Optional<DefinitionReader> maybe = r.object("source");
     if (maybe.isEmpty()) {
       r.problem("source", "Missing required value for 'source': declare where the data comes from.");
@@ -246,6 +248,8 @@ public final class FeatureGroupLoader {
     Optional<String> path = s.optionalString("path").map(p ->
         p.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") || p.startsWith("/") ? p
             : workingDir.resolve(p).normalize().toString());
+    path.ifPresent(p -> confinement.ifPresent(c -> c.escape(p).ifPresent(resolved ->
+        s.problem("path", c.message(s.path("path"), s.string("path", ""), resolved)))));
     Optional<String> table = s.optionalString("table");
     boolean needsTable = format.equals("delta") || format.equals("jdbc");
     if (needsTable && table.isEmpty() && !(format.equals("delta") && path.isPresent())) {
@@ -305,13 +309,28 @@ public final class FeatureGroupLoader {
     Optional<DefinitionReader> jdbc = s.object("jdbc");
     if (jdbc.isPresent()) {
       DefinitionReader j = jdbc.get();
-      j.unknownKeys(Set.of("url", "user-env", "password-env"));
+      j.unknownKeys(Set.of("url", "user-env", "password-env", "password-file"));
       url = Optional.of(j.requiredString("url"));
       userEnv = j.optionalString("user-env");
       passwordEnv = j.optionalString("password-env");
+      Optional<String> passwordFile = j.optionalString("password-file");
+      if (passwordFile.isPresent()) {
+        // Read at run time by SourceSecrets, never stored in the definition.
+        Path file = workingDir.resolve(passwordFile.get()).toAbsolutePath().normalize();
+        if (passwordEnv.isPresent()) {
+          j.problem("password-file", "Cannot use both 'source.jdbc.password-env' and "
+              + "'source.jdbc.password-file': keep one.");
+        } else if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+          j.problem("password-file", "Cannot read the JDBC password file " + file + " of "
+              + "'source.jdbc.password-file': " + (Files.exists(file) ? "not a readable file"
+                  : "no such file") + ". Create it (readable by this user only) or fix the path.");
+        }
+        passwordEnv = Optional.of(SourceSecrets.fileReference(file));
+      }
     } else if (format.equals("jdbc")) {
       s.problem("jdbc", "Missing required value for 'source.jdbc': give { url, user-env, "
-          + "password-env }; credentials come from those environment variables, never the file.");
+          + "password-env or password-file }; credentials come from the environment or a file of "
+          + "their own, never the definition.");
     }
     Map<String, String> options = new TreeMap<>();
     s.entries("options").forEach((k, v) -> options.put(k, String.valueOf(v.unwrapped())));

@@ -50,7 +50,8 @@ public final class IngestCommand extends FeatureGroupCommand {
     IngestResult result;
     try {
       result = new IngestJob(context.spark(), tables(context.settings())).run(group, runDate,
-          context.runId(), java.time.Instant.now(), context.environment().env());
+          context.runId(), java.time.Instant.now(),
+          SourceSecrets.environment(group, context.environment().env()));
     } catch (IngestRejected e) {
       throw new JobFailure(ExitCode.INPUT_REJECTED, e.getMessage());
     }

@@ -108,6 +108,57 @@ class JdbcIngestTest extends SparkTestBase {
   }
 
   @Test
+  void aPasswordFromAFileConnectsAndLeaksNowhere() throws Exception {
+    try (Connection c = DriverManager.getConnection(URL, USER, PASSWORD); Statement s = c.createStatement()) {
+      s.execute("DROP TABLE IF EXISTS jdbc_file_orders");
+      s.execute("CREATE TABLE jdbc_file_orders (order_id text, amount double precision)");
+      s.execute("INSERT INTO jdbc_file_orders VALUES ('f1', 1.5), ('f2', 2.5), ('f3', -4)");
+    }
+    Path secret = dir.resolve("pg-password");
+    Files.writeString(secret, PASSWORD + "\n");
+    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Path defs = Files.createDirectories(dir.resolve("defs-file"));
+    Files.writeString(defs.resolve("pg_file.conf"), """
+        name = pg_file_orders
+        entity-keys = [order_id]
+        source {
+          format = jdbc
+          table = "jdbc_file_orders"
+          jdbc { url = "%s", user-env = LAKEOPS_PG_USER, password-file = "%s" }
+        }
+        columns = [
+          { name = order_id, type = string, not-null = true }
+          { name = amount, type = double, min = 0 }
+        ]
+        checks { max-rejected-share = 0.5 }
+        """.formatted(URL, secret));
+    // Only the user comes from the environment: the password is the file's.
+    Launch.Result r = Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark),
+        Map.of("LAKEOPS_PG_USER", USER),
+        "ingest", "--group", "pg_file_orders", "--run-date", "2025-03-02",
+        "-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
+        "-Dlakeops.features.definitions-dir=" + defs,
+        "-Dlakeops.features.database=jdbc_file",
+        "-Dlakeops.features.tables.quarantine=jdbc_file.quarantine",
+        "-Dlakeops.features.tables.validation-results=jdbc_file.validation_results",
+        "-Dlakeops.job-runs.table=jdbc_file.job_runs");
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    var counts = r.json().get("outputs").get("counts");
+    assertEquals(3, counts.get("input_rows").asLong());
+    assertEquals(2, counts.get("accepted").asLong());
+    assertEquals(1, counts.get("quarantined").asLong());
+    Path result = Path.of(r.json().get("outputs").get("result_path").asText());
+    for (String text : List.of(r.out(), r.err(), Files.readString(result),
+        spark().table("jdbc_file.job_runs").collectAsList().toString(),
+        spark().sql("DESCRIBE HISTORY jdbc_file.pg_file_orders_ingested").collectAsList().toString(),
+        spark().sql("DESCRIBE HISTORY jdbc_file.quarantine").collectAsList().toString(),
+        spark().table("jdbc_file.quarantine").collectAsList().toString(),
+        spark().table("jdbc_file.validation_results").collectAsList().toString())) {
+      assertFalse(text.contains(PASSWORD), "the JDBC password from the file leaked");
+    }
+  }
+
+  @Test
   void aMissingCredentialVariableIsNamed() throws Exception {
     Path defs = Files.createDirectories(dir.resolve("defs2"));
     Files.writeString(defs.resolve("pg.conf"), """

@@ -1,0 +1,139 @@
+package io.lakeops.jobs.reliability;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lakeops.jobs.Launch;
+import io.lakeops.testing.SparkTestBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two runs of the same job for the same date at the same time (two threads through the CLI, on
+ * the test JVM's session; the embedded Derby metastore admits one JVM, so this is how two runs
+ * meet on one local lakehouse). Either both succeed and leave what one run leaves, or Delta
+ * refuses one: exit 1 with a message that says so and that a retry is safe. Never duplicates.
+ */
+class ConcurrentRunsTest extends SparkTestBase {
+
+  private static final String CONFLICT = "another run wrote the same Delta table at the same time";
+
+  @TempDir
+  Path dir;
+
+  private Launch.Result launch(String db, String... jobArgs) {
+    List<String> all = new ArrayList<>(List.of(jobArgs));
+    all.addAll(List.of("-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
+        "-Dlakeops.features.definitions-dir=" + dir.resolve("defs"),
+        "-Dlakeops.features.database=" + db,
+        "-Dlakeops.features.tables.quarantine=" + db + ".quarantine",
+        "-Dlakeops.features.tables.validation-results=" + db + ".validation_results",
+        "-Dlakeops.features.tables.feature-catalog=" + db + ".feature_catalog",
+        "-Dlakeops.job-runs.table=" + db + ".job_runs"));
+    return Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(), all.toArray(String[]::new));
+  }
+
+  /** Starts both at one instant; returns both results. */
+  private List<Launch.Result> together(String db, String... jobArgs) throws Exception {
+    CyclicBarrier start = new CyclicBarrier(2);
+    List<CompletableFuture<Launch.Result>> runs = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      runs.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          start.await();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        return launch(db, jobArgs);
+      }));
+    }
+    List<Launch.Result> results = new ArrayList<>();
+    for (CompletableFuture<Launch.Result> r : runs) {
+      results.add(r.get());
+    }
+    return results;
+  }
+
+  private static void assertOneSucceededAndAnyOtherSaysConflict(List<Launch.Result> results) {
+    assertTrue(results.stream().anyMatch(r -> r.exitCode() == 0),
+        "at least one of two concurrent runs succeeds: " + results);
+    for (Launch.Result r : results) {
+      if (r.exitCode() != 0) {
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.json().get("message").asText().contains(CONFLICT), r.json().toString());
+      }
+    }
+  }
+
+  @Test
+  void concurrentIngestsAndMaterialisationsOfOneDateNeverDuplicateRows() throws Exception {
+    String db = "concurrent_runs";
+    Path defs = Files.createDirectories(dir.resolve("defs"));
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.writeString(defs.resolve("cc_orders.conf"), """
+        name = cc_orders
+        entity-keys = [customer_id]
+        unique-key-and-time = false
+        source {
+          format = csv
+          path = "%s/{date}.csv"
+          snapshot = false
+          header = true
+          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
+        }
+        columns = [
+          { name = order_id, type = string, not-null = true }
+          { name = customer_id, type = string, not-null = true }
+          { name = ts, type = string, not-null = true }
+          { name = amount, type = double, not-null = true, min = 0 }
+        ]
+        checks { max-rejected-share = 0.5 }
+        aggregates = [ { name = orders_2d, function = count, window-days = 2 } ]
+        """.formatted(data));
+    for (String day : List.of("2025-03-01", "2025-03-02")) {
+      List<String> lines = new ArrayList<>(List.of("order_id,customer_id,ts,amount"));
+      for (int i = 0; i < 200; i++) {
+        lines.add(day + "-" + i + ",C" + (i % 17) + "," + day + " " + String.format("%02d:%02d:%02d",
+            i / 60, i % 60, i % 7) + "," + (i == 0 ? "-1" : String.valueOf(i / 3.0)));
+      }
+      Files.write(data.resolve(day + ".csv"), lines);
+    }
+    // The tables exist before the race (the first run of a lakehouse creates them).
+    assertEquals(0, launch(db, "ingest", "--group", "cc_orders", "--run-date", "2025-03-01").exitCode());
+    assertEquals(0, launch(db, "materialize", "--group", "cc_orders", "--run-date", "2025-03-01").exitCode());
+
+    List<Launch.Result> ingests = together(db, "ingest", "--group", "cc_orders", "--run-date", "2025-03-02");
+    assertOneSucceededAndAnyOtherSaysConflict(ingests);
+    Dataset<Row> ingested = spark().table(db + ".cc_orders_ingested");
+    assertEquals(2 * 199, ingested.count());
+    assertEquals(2 * 199, ingested.select("order_id").distinct().count());
+    assertEquals(2, spark().table(db + ".quarantine").count(), "one rejected row per date, once");
+    TableDigest afterRace = TableDigest.of(ingested);
+    assertEquals(0, launch(db, "ingest", "--group", "cc_orders", "--run-date", "2025-03-02").exitCode());
+    assertEquals(afterRace, TableDigest.of(spark().table(db + ".cc_orders_ingested")),
+        "the race left what one run leaves");
+
+    List<Launch.Result> materialisations = together(db, "materialize", "--group", "cc_orders",
+        "--run-date", "2025-03-02");
+    assertOneSucceededAndAnyOtherSaysConflict(materialisations);
+    Dataset<Row> features = spark().table(db + ".cc_orders");
+    assertEquals(2 * 199, features.count());
+    assertEquals(2 * 199, features.select("customer_id", "event_ts").distinct().count());
+    TableDigest raced = TableDigest.of(features);
+    assertEquals(0, launch(db, "materialize", "--group", "cc_orders", "--run-date", "2025-03-02").exitCode());
+    assertEquals(raced, TableDigest.of(spark().table(db + ".cc_orders")));
+    System.out.println("concurrent ingest exit codes " + ingests.stream().map(Launch.Result::exitCode).toList()
+        + ", materialize " + materialisations.stream().map(Launch.Result::exitCode).toList());
+    assertEquals(199, features.where(col("event_date").equalTo(java.sql.Date.valueOf("2025-03-02"))).count());
+  }
+}

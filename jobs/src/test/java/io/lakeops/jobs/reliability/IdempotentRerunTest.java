@@ -1,0 +1,126 @@
+package io.lakeops.jobs.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lakeops.jobs.Launch;
+import io.lakeops.testing.SparkTestBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every job that writes, run twice for the same date, leaves identical content: the digests of
+ * every table it writes are equal after the first and the second run (run ids and write times
+ * aside; for materialised features {@code created_ts} included, since an unchanged value keeps
+ * the time it became known).
+ */
+class IdempotentRerunTest extends SparkTestBase {
+
+  private static final Path CONF = Path.of(System.getProperty("lakeops.root", "..")).resolve("conf/features")
+      .toAbsolutePath().normalize();
+
+  @TempDir
+  Path dir;
+
+  private Launch.Result launch(String db, Path defs, String... jobArgs) {
+    List<String> all = new ArrayList<>(List.of(jobArgs));
+    all.addAll(List.of("-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
+        "-Dlakeops.features.definitions-dir=" + defs,
+        "-Dlakeops.features.database=" + db,
+        "-Dlakeops.features.tables.quarantine=" + db + ".quarantine",
+        "-Dlakeops.features.tables.validation-results=" + db + ".validation_results",
+        "-Dlakeops.features.tables.feature-catalog=" + db + ".feature_catalog",
+        "-Dlakeops.job-runs.table=" + db + ".job_runs"));
+    Launch.Result r = Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(),
+        all.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), r.err());
+    return r;
+  }
+
+  private static Map<String, TableDigest> digests(List<String> tables, Set<String> excluded) {
+    Map<String, TableDigest> digests = new LinkedHashMap<>();
+    tables.forEach(t -> digests.put(t, TableDigest.of(spark().table(t), excluded)));
+    return digests;
+  }
+
+  @Test
+  void ingestMaterializeAndBackfillTwiceLeaveIdenticalTables() throws Exception {
+    String db = "idempotent_jobs";
+    Path defs = Files.createDirectories(dir.resolve("defs"));
+    Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
+    Files.writeString(defs.resolve("idem_orders.conf"), """
+        name = idem_orders
+        entity-keys = [customer_id]
+        unique-key-and-time = false
+        source {
+          format = csv
+          path = "%s"
+          header = true
+          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
+        }
+        columns = [
+          { name = order_id, type = string, not-null = true }
+          { name = customer_id, type = string, not-null = true }
+          { name = ts, type = string, not-null = true }
+          { name = amount, type = double, not-null = true, min = 0 }
+        ]
+        checks { max-rejected-share = 0.1 }
+        aggregates = [
+          { name = orders_2d, function = count, window-days = 2 }
+          { name = spend_3d, function = sum, column = amount, window-days = 3 }
+          { name = gap_3d, function = days_since_previous, window-days = 3 }
+        ]
+        """.formatted(source));
+    List<String> orders = KillNineIT.orders(7, 4, 80, 5);
+    Files.write(source, orders);
+    List<String> ingested = List.of(db + ".idem_orders_ingested", db + ".quarantine");
+    List<String> features = List.of(db + ".idem_orders");
+
+    String[] ingest = {"ingest", "--group", "idem_orders", "--run-date", "2025-03-04"};
+    launch(db, defs, ingest);
+    Map<String, TableDigest> first = digests(ingested, TableDigest.VOLATILE);
+    launch(db, defs, ingest);
+    assertEquals(first, digests(ingested, TableDigest.VOLATILE), "ingest twice");
+    assertEquals(4 * 80 - 5, first.get(db + ".idem_orders_ingested").rows());
+    assertEquals(5, first.get(db + ".quarantine").rows());
+
+    // created_ts counts here: a rerun keeps the time a value became known.
+    Set<String> runIdsOnly = Set.of();
+    String[] materialize = {"materialize", "--group", "idem_orders", "--run-date", "2025-03-03"};
+    launch(db, defs, materialize);
+    Map<String, TableDigest> materialised = digests(features, runIdsOnly);
+    launch(db, defs, materialize);
+    assertEquals(materialised, digests(features, runIdsOnly), "materialize twice");
+
+    String[] backfill = {"backfill", "--group", "idem_orders", "--from", "2025-03-01", "--to", "2025-03-04",
+        "--chunk-days", "2"};
+    launch(db, defs, backfill);
+    Map<String, TableDigest> backfilled = digests(features, TableDigest.VOLATILE);
+    Launch.Result again = launch(db, defs, backfill);
+    assertTrue(again.out().contains("2 chunks of 2 days, 2 already done"), again.out());
+    assertEquals(backfilled, digests(features, TableDigest.VOLATILE), "backfill twice");
+    assertEquals(4 * 80 - 5, backfilled.get(db + ".idem_orders").rows());
+  }
+
+  @Test
+  void theDemoTwiceLeavesIdenticalTables() {
+    String db = "idempotent_demo";
+    String[] demo = {"demo", "-Dlakeops.demo.customers=100", "-Dlakeops.demo.days=150",
+        "-Dlakeops.demo.drift-start-date=2025-04-15", "-Dlakeops.demo.database=" + db + "_raw"};
+    List<String> tables = List.of(db + "_raw.customers", db + "_raw.transactions", db + "_raw.churn_labels",
+        db + ".demo_customer_activity_ingested", db + ".demo_customer_profile_ingested",
+        db + ".demo_customer_activity", db + ".demo_customer_profile");
+    launch(db, CONF, demo);
+    Map<String, TableDigest> first = digests(tables, TableDigest.VOLATILE);
+    launch(db, CONF, demo);
+    assertEquals(first, digests(tables, TableDigest.VOLATILE));
+    assertEquals(100, first.get(db + "_raw.customers").rows());
+  }
+}
