@@ -48,6 +48,10 @@ public final class LakehouseSessionFactory implements SparkSessionFactory {
     conf.put("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
     // Every timestamp is stored and shown in UTC unless configured otherwise.
     conf.put("spark.sql.session.timeZone", "UTC");
+    // Dates and times before 1900 (or 1582) are written as they are (proleptic Gregorian), not
+    // refused with SparkUpgradeException: Delta readers are all Spark 3+.
+    conf.put("spark.sql.parquet.datetimeRebaseModeInWrite", "CORRECTED");
+    conf.put("spark.sql.parquet.int96RebaseModeInWrite", "CORRECTED");
     boolean local = !submitted.containsKey("spark.master");
     if (local) {
       LakeOpsSettings.Lakehouse lakehouse = settings.lakehouse();
