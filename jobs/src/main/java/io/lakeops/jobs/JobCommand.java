@@ -33,6 +33,9 @@ public abstract class JobCommand implements Callable<Integer> {
   /** Delta writes this session setting into the commit info of every commit. */
   static final String DELTA_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata";
 
+  /** Run ids of the runs in progress in this JVM. */
+  private static final java.util.Set<String> ACTIVE_RUN_IDS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   @Mixin
   protected JobOptions options;
 
@@ -98,7 +101,10 @@ public abstract class JobCommand implements Callable<Integer> {
       checkArguments(settings, loaded);
       if (needsSpark()) {
         spark = env.sessions().create("lakeops " + job, settings);
-        previousMetadata = spark.conf().getOption(DELTA_USER_METADATA).getOrElse(() -> null);
+        String current = spark.conf().getOption(DELTA_USER_METADATA).getOrElse(() -> null);
+        // Another run in this JVM (runs sharing one session, as in tests) is not restored later.
+        previousMetadata = current == null || ACTIVE_RUN_IDS.contains(current) ? null : current;
+        ACTIVE_RUN_IDS.add(runId);
         spark.conf().set(DELTA_USER_METADATA, runId);
         if (recordsJobRun() && settings.recordJobRuns()) {
           spark.sparkContext().setJobDescription("lakeops " + job + " [" + runId + "]: record run start");
@@ -147,10 +153,15 @@ public abstract class JobCommand implements Callable<Integer> {
     }
     if (spark != null) {
       try {
-        if (previousMetadata == null) {
-          spark.conf().unset(DELTA_USER_METADATA);
-        } else {
-          spark.conf().set(DELTA_USER_METADATA, previousMetadata);
+        ACTIVE_RUN_IDS.remove(runId);
+        String now = spark.conf().getOption(DELTA_USER_METADATA).getOrElse(() -> null);
+        // Only this run's own tag is undone: a concurrent run in the same session keeps its own.
+        if (runId.equals(now)) {
+          if (previousMetadata == null) {
+            spark.conf().unset(DELTA_USER_METADATA);
+          } else {
+            spark.conf().set(DELTA_USER_METADATA, previousMetadata);
+          }
         }
         spark.sparkContext().setJobDescription(null);
       } finally {
