@@ -1,6 +1,5 @@
 package io.lakeops.features.pit;
 
-import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
@@ -10,6 +9,7 @@ import static org.apache.spark.sql.functions.struct;
 import io.delta.tables.DeltaTable;
 import io.lakeops.features.definition.FeatureGroup;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,17 +19,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.FlatMapFunction2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.roaringbitmap.longlong.Roaring64NavigableMap;
 
 /**
  * Point-in-time join of a spine (entity keys, a time, anything else) with feature tables, the
@@ -60,6 +67,8 @@ public final class PointInTimeJoin {
 
   private final SparkSession spark;
   private final PitOptions options;
+  /** Each pinned table is read (and its Delta snapshot resolved) once per join. */
+  private final Map<String, Dataset<Row>> pinnedTables = new HashMap<>();
 
   private PointInTimeJoin(SparkSession spark, PitOptions options) {
     this.spark = spark;
@@ -86,6 +95,11 @@ public final class PointInTimeJoin {
         + table + " VERSION AS OF " + version);
   }
 
+  private Dataset<Row> pinned(FeatureRequest r) {
+    return pinnedTables.computeIfAbsent(r.table() + "@" + r.version(),
+        k -> readPinned(spark, r.table(), r.version()));
+  }
+
   private PitResult run(Dataset<Row> spine, String spineTime, List<FeatureRequest> requests) {
     if (requests.isEmpty()) {
       throw new IllegalArgumentException("No feature requested");
@@ -93,72 +107,72 @@ public final class PointInTimeJoin {
     validateSpine(spine, spineTime, requests);
     List<FeatureRequest> pinned = new ArrayList<>();
     List<StructType> schemas = new ArrayList<>();
+    List<Row> details = new ArrayList<>();
     for (FeatureRequest r : requests) {
-      requireRowTracking(r.table());
+      details.add(requireRowTracking(r.table()));
       FeatureRequest p = r.version() == null ? r.atVersion(currentVersion(spark, r.table())) : r;
       pinned.add(p);
       schemas.add(validateTable(p));
     }
     List<String> spineColumns = Arrays.asList(spine.columns());
+    describe("spine");
     Dataset<Row> withId = spine.withColumn(SID, monotonically_increasing_id())
         .withColumn(T, expr("unix_micros(CAST(`" + spineTime + "` AS TIMESTAMP))"))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    describe("spine");
-    Row stats = withId.agg(functions.count(lit(1)), functions.min(T), functions.max(T)).first();
-    long spineRows = stats.getLong(0);
-    Long minT = stats.isNullAt(1) ? null : stats.getLong(1);
-    Long maxT = stats.isNullAt(2) ? null : stats.getLong(2);
-
-    // Groups sharing the spine's key columns go through one shuffle.
-    Map<List<String>, List<Integer>> keySets = new LinkedHashMap<>();
-    for (int g = 0; g < pinned.size(); g++) {
-      keySets.computeIfAbsent(pinned.get(g).spineKeys(), k -> new ArrayList<>()).add(g);
-    }
     List<Dataset<Row>> persisted = new ArrayList<>();
     persisted.add(withId);
-    Dataset<Row> result;
-    long carried = 0;
-    boolean single = keySets.size() == 1;
-    Map<Integer, Dataset<Row>> matchesByKeySet = new LinkedHashMap<>();
-    int ks = 0;
-    for (Map.Entry<List<String>, List<Integer>> e : keySets.entrySet()) {
-      Matches m = match(withId, e.getKey(), e.getValue(), pinned, schemas, single, minT, maxT);
-      persisted.add(m.output);
-      carried += m.carried;
-      matchesByKeySet.put(ks++, m.matches);
-    }
     try {
-      List<String> audit = new ArrayList<>();
-      if (single) {
-        Dataset<Row> m = matchesByKeySet.get(0);
-        result = m.select(col("sp.*"), col("m"));
-        result = withAuditColumns(result, "m", keySets.values().iterator().next(), pinned, audit);
-      } else {
-        result = withId.drop(T);
-        int i = 0;
-        for (List<Integer> groups : keySets.values()) {
-          String mc = "__m" + i;
-          Dataset<Row> m = matchesByKeySet.get(i).select(col("sp." + SID).as(SID + i), col("m").as(mc));
-          result = result.join(m, result.col(SID).equalTo(m.col(SID + i)), "left").drop(SID + i);
-          result = withAuditColumns(result, mc, groups, pinned, audit);
-          i++;
+      Row stats = withId.agg(functions.count(lit(1)), functions.min(T), functions.max(T)).first();
+      long spineRows = stats.getLong(0);
+      Long minT = stats.isNullAt(1) ? null : stats.getLong(1);
+      Long maxT = stats.isNullAt(2) ? null : stats.getLong(2);
+
+      // Groups sharing the spine's key columns go through one shuffle.
+      Map<List<String>, List<Integer>> keySets = new LinkedHashMap<>();
+      for (int g = 0; g < pinned.size(); g++) {
+        keySets.computeIfAbsent(pinned.get(g).spineKeys(), k -> new ArrayList<>()).add(g);
+      }
+      boolean single = keySets.size() == 1;
+      long carried = 0;
+      Dataset<Row> result = single ? null : withId.drop(T);
+      int ks = 0;
+      for (Map.Entry<List<String>, List<Integer>> e : keySets.entrySet()) {
+        KeySetRows k = matchAndFetch(withId, e.getKey(), e.getValue(), pinned, schemas, details,
+            single, minT, maxT);
+        persisted.add(k.cached());
+        carried += k.carried();
+        if (single) {
+          result = k.rows().select(col("sp.*"), col("*")).drop("sp");
+        } else {
+          String sid = SID + ks;
+          Dataset<Row> rows = k.rows().withColumn(sid, col("sp." + SID)).drop("sp");
+          result = result.join(rows, result.col(SID).equalTo(rows.col(sid)), "left").drop(sid);
         }
+        ks++;
       }
       List<String> featureColumns = new ArrayList<>();
-      // The matched row ids come from the matches, not from the result of earlier fetches.
-      Dataset<Row> matchedIds = result;
-      for (int g = 0; g < pinned.size(); g++) {
-        result = fetch(result, matchedIds, g, pinned.get(g), spineRows, featureColumns);
-      }
+      List<String> audit = new ArrayList<>();
       List<Column> out = new ArrayList<>();
       spineColumns.forEach(c -> out.add(col("`" + c + "`")));
-      featureColumns.forEach(c -> out.add(col("`" + c + "`")));
-      audit.forEach(c -> out.add(col("`" + c + "`")));
+      for (FeatureRequest r : pinned) {
+        r.features().forEach(f -> {
+          featureColumns.add(f.output());
+          out.add(col("`" + f.output() + "`"));
+        });
+      }
+      for (int g = 0; g < pinned.size(); g++) {
+        FeatureRequest r = pinned.get(g);
+        out.add(expr("timestamp_micros(" + TS + g + ")").as(r.featureTsColumn()));
+        out.add(expr("timestamp_micros(" + CREATED + g + ")").as(r.createdTsColumn()));
+        audit.add(r.featureTsColumn());
+        audit.add(r.createdTsColumn());
+      }
       Dataset<Row> rows = result.select(out.toArray(new Column[0]));
       return new PitResult(rows, pinned, spineRows, featureColumns, audit, carried, persisted);
+    } catch (RuntimeException e) {
+      persisted.forEach(Dataset::unpersist);
+      throw e;
     } finally {
-      // The result is lazy; callers persist or write it. The matches stay cached until the
-      // session releases them (they are small: one narrow row per spine row).
       spark.sparkContext().setJobDescription(null);
     }
   }
@@ -167,45 +181,28 @@ public final class PointInTimeJoin {
     spark.sparkContext().setJobDescription("lakeops point-in-time join: " + step);
   }
 
-  private Dataset<Row> withAuditColumns(Dataset<Row> result, String matchColumn,
-      List<Integer> groups, List<FeatureRequest> pinned, List<String> audit) {
-    for (int i = 0; i < groups.size(); i++) {
-      FeatureRequest r = pinned.get(groups.get(i));
-      String m = matchColumn + "[" + i + "]";
-      result = result
-          .withColumn("__rid_" + groups.get(i), expr(m + ".rid"))
-          .withColumn(r.featureTsColumn(), expr("timestamp_micros(" + m + ".ts)"))
-          .withColumn(r.createdTsColumn(), expr("timestamp_micros(" + m + ".created)"));
-      audit.add(r.featureTsColumn());
-      audit.add(r.createdTsColumn());
-    }
-    return result;
+  /** Audit column prefixes of the internal rows: event and created time in micros. */
+  private static final String TS = "__lakeops_ts_";
+  private static final String CREATED = "__lakeops_created_";
+
+  /**
+   * The rows of one key set: {@code sp} (the spine payload), the features of its groups, and
+   * their audit times in micros; {@code cached} is the pass's output, kept until release.
+   */
+  private record KeySetRows(Dataset<Row> rows, Dataset<Row> cached, long carried) {}
+
+  /** Test hook: key hashes modulo this (when positive), to make distinct entities collide. */
+  static volatile int hashBucketsForTesting = 0;
+
+  private static Column keyHash(List<Column> keys) {
+    Column h = functions.xxhash64(keys.toArray(new Column[0]));
+    int buckets = hashBucketsForTesting;
+    return buckets > 0 ? functions.pmod(h, lit((long) buckets)) : h;
   }
 
-  /** Fetches the wide feature columns of the matched rows of group {@code g}. */
-  private Dataset<Row> fetch(Dataset<Row> result, Dataset<Row> matchedIds, int g, FeatureRequest r,
-      long spineRows, List<String> featureColumns) {
-    String rid = "__rid_" + g;
-    String fetchedId = "__fetched_" + g;
-    List<Column> cols = new ArrayList<>();
-    cols.add(col("__rid").as(fetchedId));
-    for (FeatureRequest.Feature f : r.features()) {
-      cols.add(col("`" + f.name() + "`").as(f.output()));
-      featureColumns.add(f.output());
-    }
-    Dataset<Row> table = readPinned(spark, r.table(), r.version()).select(cols.toArray(new Column[0]));
-    Dataset<Row> wanted = matchedIds.select(col(rid).as(fetchedId)).where(col(fetchedId).isNotNull()).distinct();
-    Dataset<Row> fetched = spineRows <= options.broadcastFetchLimit()
-        ? table.join(broadcast(wanted), fetchedId)
-        : table.join(wanted, fetchedId);
-    return result.join(fetched, result.col(rid).equalTo(fetched.col(fetchedId)), "left")
-        .drop(fetchedId).drop(rid);
-  }
-
-  private record Matches(Dataset<Row> matches, Dataset<Row> output, long carried) {}
-
-  private Matches match(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
-      List<FeatureRequest> pinned, List<StructType> schemas, boolean single, Long minT, Long maxT) {
+  private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
+      List<FeatureRequest> pinned, List<StructType> schemas, List<Row> details, boolean single,
+      Long minT, Long maxT) {
     FeatureRequest first = pinned.get(groups.get(0));
     StructType firstSchema = schemas.get(groups.get(0));
     List<DataType> keyTypes = new ArrayList<>();
@@ -228,8 +225,10 @@ public final class PointInTimeJoin {
       }
     }
     Column keysPresent = col(T).isNotNull();
-    for (String k : spineKeys) {
-      keysPresent = keysPresent.and(col("`" + k + "`").isNotNull());
+    List<Column> spineKeyColumns = new ArrayList<>();
+    for (int i = 0; i < spineKeys.size(); i++) {
+      keysPresent = keysPresent.and(col("`" + spineKeys.get(i) + "`").isNotNull());
+      spineKeyColumns.add(col("`" + spineKeys.get(i) + "`").cast(keyTypes.get(i)));
     }
     List<Column> spinePayload = new ArrayList<>();
     for (String c : withId.columns()) {
@@ -240,8 +239,9 @@ public final class PointInTimeJoin {
     StructType spineType = (StructType) withId.select(struct(spinePayload.toArray(new Column[0])))
         .schema().fields()[0].dataType();
     List<Column> spineNarrow = new ArrayList<>();
+    spineNarrow.add(keyHash(spineKeyColumns).as("h"));
     for (int i = 0; i < spineKeys.size(); i++) {
-      spineNarrow.add(col("`" + spineKeys.get(i) + "`").cast(keyTypes.get(i)).as("k" + i));
+      spineNarrow.add(spineKeyColumns.get(i).as("k" + i));
     }
     spineNarrow.add(col(T).as("t"));
     spineNarrow.add(lit(1).as("kind"));
@@ -250,19 +250,22 @@ public final class PointInTimeJoin {
     spineNarrow.add(lit(null).cast(DataTypes.LongType).as("ver"));
     spineNarrow.add(lit(null).cast(DataTypes.LongType).as("rid"));
     spineNarrow.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
-    Dataset<Row> union = withId.where(keysPresent).select(spineNarrow.toArray(new Column[0]));
+    Dataset<Row> spinePart = withId.where(keysPresent).select(spineNarrow.toArray(new Column[0]));
+    Dataset<Row> union = spinePart;
+    int partitions = options.partitions() > 0 ? options.partitions()
+        : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
+    describe("sample key ranges");
+    Dataset<Row> samples = spinePart.select(col("h"), col("t"), lit(1.0).as("scale"));
     long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
       ttl[gi] = r.ttl().toSeconds() * 1_000_000L + r.ttl().getNano() / 1000;
+      Dataset<Row> rows = minT == null ? pinned(r).limit(0)
+          : usable(pinned(r), r, minT, maxT, ttl[gi]);
       List<Column> narrow = new ArrayList<>();
-      Column present = col(FeatureGroup.EVENT_TS).isNotNull();
-      for (int i = 0; i < r.entityKeys().size(); i++) {
-        narrow.add(col("`" + r.entityKeys().get(i) + "`").as("k" + i));
-        present = present.and(col("`" + r.entityKeys().get(i) + "`").isNotNull());
-      }
-      Column t = expr("unix_micros(" + FeatureGroup.EVENT_TS + ")");
-      narrow.add(t.as("t"));
+      narrow.add(keyHash(keyColumns(r)).as("h"));
+      narrow.addAll(aliased(keyColumns(r), "k"));
+      narrow.add(expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
       narrow.add(lit(0).as("kind"));
       narrow.add(lit(gi).as("grp"));
       // A row without created_ts is never "known"; in point-in-time mode it sorts last on ties.
@@ -271,28 +274,29 @@ public final class PointInTimeJoin {
       narrow.add(col("__ver").cast(DataTypes.LongType).as("ver"));
       narrow.add(col("__rid").cast(DataTypes.LongType).as("rid"));
       narrow.add(lit(null).cast(spineType).as("sp"));
-      Dataset<Row> rows = readPinned(spark, r.table(), r.version()).where(present);
-      if (minT != null) {
-        // Only rows that can be in some spine row's TTL window.
-        rows = rows.where(t.leq(lit(maxT)).and(t.geq(lit(minT - ttl[gi]))));
-      } else {
-        rows = rows.limit(0);
-      }
       union = union.unionByName(rows.select(narrow.toArray(new Column[0])));
+      if (minT != null) {
+        samples = samples.union(sampleSource(r, details.get(groups.get(gi)), minT, maxT, ttl[gi],
+            100 + gi));
+      }
     }
-    int partitions = options.partitions() > 0 ? options.partitions()
-        : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
-    List<Column> order = new ArrayList<>();
+    RangeBounds bounds = RangeBounds.of(sample(samples, partitions, 1), partitions);
+    UserDefinedFunction route = functions.udf(
+        (UDF2<Long, Long, Integer>) (h, t) -> bounds.route(bounds.partition(h, t)),
+        DataTypes.IntegerType);
+    List<Column> sortOrder = new ArrayList<>();
+    sortOrder.add(col("h"));
     for (int i = 0; i < spineKeys.size(); i++) {
-      order.add(col("k" + i));
+      sortOrder.add(col("k" + i));
     }
-    order.add(col("t"));
-    List<Column> sortOrder = new ArrayList<>(order);
+    sortOrder.add(col("t"));
     sortOrder.add(col("kind"));
     Dataset<Row> sorted = union
-        .repartitionByRange(partitions, order.toArray(new Column[0]))
+        .withColumn(ROUTE, route.apply(col("h"), col("t")))
+        .repartition(partitions, col(ROUTE))
+        .drop(ROUTE)
         .sortWithinPartitions(sortOrder.toArray(new Column[0]));
-    AsOfMatcher matcher = new AsOfMatcher(spineKeys.size(), ttl, options.asKnownAt());
+    AsOfMatcher matcher = new AsOfMatcher(spineKeys.size(), ttl, options.asKnownAt(), bounds);
     StructType outSchema = AsOfMatcher.schema(keyType, spineType);
     JavaRDD<Row> passed = sorted.javaRDD().mapPartitionsWithIndex(matcher, true);
     describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
@@ -300,65 +304,454 @@ public final class PointInTimeJoin {
 
     // Carry candidates across range splits of one entity.
     List<Row> info = output.where(col("tag").geq(AsOfMatcher.END_STATE))
-        .select("tag", "part", "key", "cands").collectAsList();
-    TreeMap<Integer, Row> firstKeys = new TreeMap<>();
-    Map<Integer, Row> lastKeys = new HashMap<>();
-    Map<Integer, List<Row>> endStates = new HashMap<>();
-    for (Row row : info) {
-      int part = row.getInt(1);
-      if (row.getInt(0) == AsOfMatcher.FIRST_KEY) {
-        firstKeys.put(part, row.getStruct(2));
-      } else {
-        lastKeys.put(part, row.getStruct(2));
-        endStates.put(part, row.getList(3));
+        .select("tag", "part", "h", "key", "cands", "n").collectAsList();
+    Carry carry = Carry.of(info, matcher, groups.size());
+
+    // The final answer of every spine row (with keys), in the pass's partitions.
+    JavaRDD<Hit> hits = output.javaRDD().mapPartitions(
+        (FlatMapFunction<Iterator<Row>, Hit>) it -> new HitIterator(it, carry, ttl));
+    if (hits.getNumPartitions() != partitions) {
+      throw new IllegalStateException("Point-in-time join: the pass has " + hits.getNumPartitions()
+          + " partitions, expected " + partitions);
+    }
+    describe("collect matched row ids of " + groupNames(pinned, groups));
+    Roaring64NavigableMap[] wanted = hits.mapPartitions(
+        (FlatMapFunction<Iterator<Hit>, Roaring64NavigableMap[]>) it -> {
+          Roaring64NavigableMap[] bits = new Roaring64NavigableMap[ttl.length];
+          for (int g = 0; g < bits.length; g++) {
+            bits[g] = new Roaring64NavigableMap();
+          }
+          while (it.hasNext()) {
+            Hit hit = it.next();
+            for (int g = 0; g < bits.length; g++) {
+              if (hit.has[g]) {
+                bits[g].addLong(hit.rid[g]);
+              }
+            }
+          }
+          for (Roaring64NavigableMap b : bits) {
+            b.runOptimize();
+          }
+          return List.<Roaring64NavigableMap[]>of(bits).iterator();
+        }).reduce((a, b) -> {
+          for (int g = 0; g < a.length; g++) {
+            a[g].or(b[g]);
+          }
+          return a;
+        });
+
+    // Fetch the wide columns of the matched rows only, routed to the partitions of their
+    // spine rows (and to the partitions a carried row answers for).
+    List<StructType> featureTypes = new ArrayList<>();
+    Dataset<Row> fetched = null;
+    for (int gi = 0; gi < groups.size(); gi++) {
+      FeatureRequest r = pinned.get(groups.get(gi));
+      Dataset<Row> table = pinned(r);
+      List<Column> values = new ArrayList<>();
+      for (FeatureRequest.Feature f : r.features()) {
+        values.add(col("`" + f.name() + "`").as(f.output()));
+      }
+      featureTypes.add((StructType) table.select(struct(values.toArray(new Column[0])))
+          .schema().fields()[0].dataType());
+    }
+    for (int gi = 0; gi < groups.size(); gi++) {
+      FeatureRequest r = pinned.get(groups.get(gi));
+      Roaring64NavigableMap bits = wanted[gi];
+      Map<Long, int[]> extra = carry.destinations(gi);
+      final int g = gi;
+      UserDefinedFunction isWanted = functions.udf(
+          (UDF1<Long, Boolean>) rid -> rid != null && bits.contains(rid), DataTypes.BooleanType);
+      UserDefinedFunction routes = functions.udf((UDF3<Long, Long, Long, List<Integer>>) (h, t, rid) -> {
+        List<Integer> to = new ArrayList<>(2);
+        to.add(bounds.route(bounds.partition(h, t)));
+        int[] more = extra.get(rid);
+        if (more != null) {
+          for (int p : more) {
+            to.add(bounds.route(p));
+          }
+        }
+        return to;
+      }, DataTypes.createArrayType(DataTypes.IntegerType, false));
+      List<Column> cols = new ArrayList<>();
+      cols.add(lit(g).as("grp"));
+      cols.add(col("__rid").cast(DataTypes.LongType).as("rid"));
+      cols.add(functions.explode(routes.apply(keyHash(keyColumns(r)),
+          expr("unix_micros(" + FeatureGroup.EVENT_TS + ")"), col("__rid").cast(DataTypes.LongType)))
+          .as(ROUTE));
+      for (int other = 0; other < groups.size(); other++) {
+        if (other == gi) {
+          List<Column> values = new ArrayList<>();
+          for (FeatureRequest.Feature f : r.features()) {
+            values.add(col("`" + f.name() + "`").as(f.output()));
+          }
+          cols.add(struct(values.toArray(new Column[0])).as("f" + other));
+        } else {
+          cols.add(lit(null).cast(featureTypes.get(other)).as("f" + other));
+        }
+      }
+      Dataset<Row> part = pinned(r)
+          .where(isWanted.apply(col("__rid").cast(DataTypes.LongType)))
+          .select(cols.toArray(new Column[0]));
+      fetched = fetched == null ? part : fetched.union(part);
+    }
+    describe("fetch features of " + groupNames(pinned, groups));
+    JavaRDD<Row> fetchedRows = fetched.repartition(partitions, col(ROUTE)).drop(ROUTE).javaRDD();
+    if (fetchedRows.getNumPartitions() != partitions) {
+      throw new IllegalStateException("Point-in-time join: the fetch has "
+          + fetchedRows.getNumPartitions() + " partitions, expected " + partitions);
+    }
+    JavaRDD<Row> joined = hits.zipPartitions(fetchedRows, attach(groups.size(), featureTypes));
+    StructType joinedSchema = new StructType().add("sp", spineType, true);
+    for (int gi = 0; gi < groups.size(); gi++) {
+      for (StructField f : featureTypes.get(gi).fields()) {
+        joinedSchema = joinedSchema.add(f.name(), f.dataType(), true);
       }
     }
-    HashMap<Integer, Staircase[]> carry = new HashMap<>();
-    for (Map.Entry<Integer, Row> p : firstKeys.entrySet()) {
-      Row key = p.getValue();
-      Staircase[] state = matcher.newState();
-      for (Integer q : firstKeys.headMap(p.getKey(), false).descendingKeySet()) {
-        if (!key.equals(lastKeys.get(q))) {
-          break;
-        }
-        for (Row c : endStates.get(q)) {
-          state[c.getInt(0)].add(new long[] {c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4)});
-        }
-        if (!key.equals(firstKeys.get(q))) {
-          break;
+    for (int gi = 0; gi < groups.size(); gi++) {
+      int g = groups.get(gi);
+      joinedSchema = joinedSchema.add(TS + g, DataTypes.LongType, true)
+          .add(CREATED + g, DataTypes.LongType, true);
+    }
+    Dataset<Row> rows = spark.createDataFrame(joined, joinedSchema);
+    if (single) {
+      // Spine rows without keys or time: nulls (with several key sets, the left joins give them).
+      List<Column> nulls = new ArrayList<>();
+      nulls.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
+      for (StructField f : joinedSchema.fields()) {
+        if (!f.name().equals("sp")) {
+          nulls.add(lit(null).cast(f.dataType()).as(f.name()));
         }
       }
-      carry.put(p.getKey(), state);
+      rows = rows.union(withId.where(functions.not(keysPresent)).select(nulls.toArray(new Column[0])));
     }
-    Dataset<Row> unresolved = output.where(col("tag").equalTo(AsOfMatcher.UNRESOLVED));
-    StructType matchSchema = new StructType(new StructField[] {
-        outSchema.apply("sp"), outSchema.apply("m")});
-    JavaRDD<Row> resolvedRdd = unresolved.javaRDD().map(row -> resolve(row, carry, ttl));
-    Dataset<Row> resolved = spark.createDataFrame(resolvedRdd, matchSchema);
-    Dataset<Row> nullKeys = withId.where(functions.not(keysPresent))
-        .select(struct(spinePayload.toArray(new Column[0])).as("sp"),
-            lit(null).cast(outSchema.apply("m").dataType()).as("m"));
-    Dataset<Row> matches = output.where(col("tag").equalTo(AsOfMatcher.MATCHED)).select("sp", "m")
-        .union(resolved).union(nullKeys);
-    long carriedRows = unresolved.count();
-    return new Matches(matches, output, carriedRows);
+    return new KeySetRows(rows, output, carry.unresolved());
   }
 
-  private static Row resolve(Row row, Map<Integer, Staircase[]> carry, long[] ttl) {
-    int part = row.getInt(1);
-    long t = row.getLong(3);
-    List<Row> m = row.getList(5);
-    Row[] out = m.toArray(new Row[0]);
-    Staircase[] state = carry.get(part);
-    for (int g = 0; g < out.length; g++) {
-      if (out[g] == null && state != null) {
-        long[] c = state[g].answer(t, ttl[g]);
-        if (c != null) {
-          out[g] = RowFactory.create(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
+  private static final String ROUTE = "__lakeops_route";
+
+  /** Joins a partition's hits with the feature rows fetched into that partition, by row id. */
+  private static FlatMapFunction2<Iterator<Hit>, Iterator<Row>, Row> attach(int groups,
+      List<StructType> featureTypes) {
+    return (hitIt, rowIt) -> {
+      List<Map<Long, Row>> byRid = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        byRid.add(new HashMap<>());
+      }
+      while (rowIt.hasNext()) {
+        Row f = rowIt.next();
+        int g = f.getInt(0);
+        byRid.get(g).put(f.getLong(1), f.getStruct(2 + g));
+      }
+      return new Iterator<Row>() {
+        @Override
+        public boolean hasNext() {
+          return hitIt.hasNext();
         }
+
+        @Override
+        public Row next() {
+          return hitIt.next().toRow(byRid, featureTypes);
+        }
+      };
+    };
+  }
+
+  private static List<Column> keyColumns(FeatureRequest r) {
+    List<Column> keys = new ArrayList<>();
+    r.entityKeys().forEach(k -> keys.add(col("`" + k + "`")));
+    return keys;
+  }
+
+  private static List<Column> aliased(List<Column> columns, String prefix) {
+    List<Column> out = new ArrayList<>();
+    for (int i = 0; i < columns.size(); i++) {
+      out.add(columns.get(i).as(prefix + i));
+    }
+    return out;
+  }
+
+  /** Feature rows with keys and event time that can be in some spine row's TTL window. */
+  private static Dataset<Row> usable(Dataset<Row> table, FeatureRequest r, long minT, long maxT,
+      long ttl) {
+    Column t = expr("unix_micros(" + FeatureGroup.EVENT_TS + ")");
+    Column present = col(FeatureGroup.EVENT_TS).isNotNull();
+    for (String k : r.entityKeys()) {
+      present = present.and(col("`" + k + "`").isNotNull());
+    }
+    return table.where(present.and(t.leq(lit(maxT))).and(t.geq(lit(minT - ttl))));
+  }
+
+  /**
+   * A uniform sample of (h, t, scale) rows, in one job: a reservoir per partition (each partition
+   * comes from one source, so has one scale), each point weighted by the partition's row count
+   * over its sample size, times the scale.
+   */
+  private static List<RangeBounds.Point> sample(Dataset<Row> hts, int partitions, long seed) {
+    JavaRDD<Row> rdd = hts.javaRDD();
+    int perPartition = (int) Math.min(10_000, Math.max(64,
+        60L * partitions / Math.max(1, rdd.getNumPartitions()) + 1));
+    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<Row> it) -> {
+      java.util.SplittableRandom random = new java.util.SplittableRandom(seed * 1_000_003L + index);
+      long[] h = new long[perPartition];
+      long[] t = new long[perPartition];
+      long seen = 0;
+      double scale = 1.0;
+      while (it.hasNext()) {
+        Row row = it.next();
+        scale = row.getDouble(2);
+        long slot = seen < perPartition ? seen : random.nextLong(seen + 1);
+        if (slot < perPartition) {
+          h[(int) slot] = row.getLong(0);
+          t[(int) slot] = row.getLong(1);
+        }
+        seen++;
+      }
+      int kept = (int) Math.min(seen, perPartition);
+      long[] packed = new long[2 + 2 * kept];
+      packed[0] = seen;
+      packed[1] = Double.doubleToLongBits(scale);
+      System.arraycopy(h, 0, packed, 2, kept);
+      System.arraycopy(t, 0, packed, 2 + kept, kept);
+      return List.of(packed).iterator();
+    }, false).collect();
+    List<RangeBounds.Point> points = new ArrayList<>();
+    for (long[] p : parts) {
+      int kept = (p.length - 2) / 2;
+      double weight = Double.longBitsToDouble(p[1]) * p[0] / Math.max(1, kept);
+      for (int i = 0; i < kept; i++) {
+        points.add(new RangeBounds.Point(p[2 + i], p[2 + kept + i], weight));
       }
     }
-    return RowFactory.create(row.get(4), out);
+    return points;
+  }
+
+  /**
+   * What to sample of a feature table, as (h, t, scale): a few of its data files when it has
+   * several (Parquet read directly, scaled up by files / files read), so bounds do not cost a
+   * second pass over the whole table; else the table itself.
+   */
+  private Dataset<Row> sampleSource(FeatureRequest r, Row detail, long minT, long maxT, long ttl,
+      long seed) {
+    Dataset<Row> table = pinned(r);
+    List<Column> ht = List.of(keyHash(keyColumns(r)).as("h"),
+        expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
+    String[] files = table.inputFiles();
+    Map<String, String> props = detail.getJavaMap(detail.fieldIndex("properties"));
+    List<String> partitionColumns = detail.getList(detail.fieldIndex("partitionColumns"));
+    boolean direct = files.length >= 2
+        && "none".equalsIgnoreCase(props.getOrDefault("delta.columnMapping.mode", "none"))
+        && partitionColumns.stream().noneMatch(c -> r.entityKeys().contains(c)
+            || c.equals(FeatureGroup.EVENT_TS));
+    if (direct) {
+      List<String> shuffled = new ArrayList<>(Arrays.asList(files));
+      java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
+      int k = (int) Math.max(1, Math.ceil(files.length * 0.05));
+      try {
+        Dataset<Row> some = spark.read().option("datetimeRebaseMode", "CORRECTED")
+            .option("int96RebaseMode", "CORRECTED")
+            .parquet(shuffled.subList(0, k).toArray(new String[0]));
+        return usable(some, r, minT, maxT, ttl).select(ht.get(0), ht.get(1),
+            lit((double) files.length / k).as("scale"));
+      } catch (RuntimeException e) {
+        // Bounds only balance the work: sample the table itself instead.
+      }
+    }
+    return usable(table, r, minT, maxT, ttl).select(ht.get(0), ht.get(1), lit(1.0).as("scale"));
+  }
+
+  /** The answer of one spine row: its payload and, per group, the matched row (if any). */
+  static final class Hit implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final Row sp;
+    final boolean[] has;
+    final long[] rid;
+    final long[] ts;
+    final long[] created;
+
+    Hit(Row sp, int groups) {
+      this.sp = sp;
+      has = new boolean[groups];
+      rid = new long[groups];
+      ts = new long[groups];
+      created = new long[groups];
+    }
+
+    void set(int g, long rowId, long eventTs, long createdTs) {
+      has[g] = true;
+      rid[g] = rowId;
+      ts[g] = eventTs;
+      created[g] = createdTs;
+    }
+
+    Row toRow(List<Map<Long, Row>> byRid, List<StructType> featureTypes) {
+      int width = 1;
+      for (StructType t : featureTypes) {
+        width += t.size();
+      }
+      Object[] values = new Object[width + 2 * has.length];
+      values[0] = sp;
+      int at = 1;
+      for (int g = 0; g < has.length; g++) {
+        Row f = has[g] ? byRid.get(g).get(rid[g]) : null;
+        if (has[g] && f == null) {
+          throw new IllegalStateException("Point-in-time join: matched row id " + rid[g]
+              + " of group " + g + " was not fetched");
+        }
+        for (int i = 0; i < featureTypes.get(g).size(); i++) {
+          values[at++] = f == null ? null : f.get(i);
+        }
+      }
+      for (int g = 0; g < has.length; g++) {
+        values[at++] = has[g] ? ts[g] : null;
+        values[at++] = has[g] ? created[g] : null;
+      }
+      return RowFactory.create(values);
+    }
+  }
+
+  /** Turns the pass's output into {@link Hit}s, resolving carried rows; drops the bookkeeping rows. */
+  private static final class HitIterator implements Iterator<Hit> {
+    private final Iterator<Row> input;
+    private final Carry carry;
+    private final long[] ttl;
+    private Hit next;
+
+    HitIterator(Iterator<Row> input, Carry carry, long[] ttl) {
+      this.input = input;
+      this.carry = carry;
+      this.ttl = ttl;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (next == null && input.hasNext()) {
+        Row row = input.next();
+        int tag = row.getInt(0);
+        if (tag >= AsOfMatcher.END_STATE) {
+          continue;
+        }
+        List<Row> m = row.getList(6);
+        Hit hit = new Hit(row.getStruct(5), ttl.length);
+        Staircase[] state = tag == AsOfMatcher.UNRESOLVED
+            ? carry.state(row.getInt(1), keyOf(row.getStruct(3))) : null;
+        long t = row.getLong(4);
+        for (int g = 0; g < ttl.length; g++) {
+          Row x = m.get(g);
+          if (x != null) {
+            hit.set(g, x.getLong(0), x.getLong(1), x.getLong(2));
+          } else if (state != null) {
+            long[] c = state[g].answer(t, ttl[g]);
+            if (c != null) {
+              hit.set(g, c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
+            }
+          }
+        }
+        next = hit;
+      }
+      return next != null;
+    }
+
+    @Override
+    public Hit next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      Hit h = next;
+      next = null;
+      return h;
+    }
+  }
+
+  static List<Object> keyOf(Row key) {
+    List<Object> k = new ArrayList<>(key.size());
+    for (int i = 0; i < key.size(); i++) {
+      k.add(key.get(i));
+    }
+    return k;
+  }
+
+  /**
+   * The candidates carried into partitions whose first entities started in earlier ones: for
+   * partition p with first key hash h, walking back over the non-empty partitions while their
+   * last hash is h, each entity of hash h collects the end states it left there; the walk stops
+   * at a partition that does not start with h.
+   */
+  static final class Carry implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Map<Integer, Map<List<Object>, Staircase[]>> states = new HashMap<>();
+    private final List<Map<Long, int[]>> destinations = new ArrayList<>();
+    private long unresolved;
+
+    static Carry of(List<Row> info, AsOfMatcher matcher, int groups) {
+      Carry carry = new Carry();
+      TreeMap<Integer, Long> firstHash = new TreeMap<>();
+      Map<Integer, Long> unresolvedByPart = new HashMap<>();
+      Map<Integer, Long> lastHash = new HashMap<>();
+      Map<Integer, Map<List<Object>, List<Row>>> ends = new HashMap<>();
+      for (Row row : info) {
+        int part = row.getInt(1);
+        if (row.getInt(0) == AsOfMatcher.FIRST_HASH) {
+          firstHash.put(part, row.getLong(2));
+          unresolvedByPart.put(part, row.getLong(5));
+          carry.unresolved += row.getLong(5);
+        } else {
+          lastHash.put(part, row.getLong(2));
+          ends.computeIfAbsent(part, p -> new HashMap<>()).put(keyOf(row.getStruct(3)), row.getList(4));
+        }
+      }
+      List<Map<Long, java.util.Set<Integer>>> dest = new ArrayList<>();
+      for (int g = 0; g < groups; g++) {
+        dest.add(new HashMap<>());
+      }
+      for (Map.Entry<Integer, Long> p : firstHash.entrySet()) {
+        if (unresolvedByPart.get(p.getKey()) == 0) {
+          continue;
+        }
+        long h = p.getValue();
+        Map<List<Object>, Staircase[]> byKey = new HashMap<>();
+        for (Integer q : firstHash.headMap(p.getKey(), false).descendingKeySet()) {
+          if (lastHash.get(q) != h) {
+            break;
+          }
+          for (Map.Entry<List<Object>, List<Row>> e : ends.get(q).entrySet()) {
+            Staircase[] state = byKey.computeIfAbsent(e.getKey(), k -> matcher.newState());
+            for (Row c : e.getValue()) {
+              state[c.getInt(0)].add(new long[] {c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4)});
+            }
+          }
+          if (firstHash.get(q) != h) {
+            break;
+          }
+        }
+        for (Staircase[] state : byKey.values()) {
+          for (int g = 0; g < groups; g++) {
+            for (long[] c : state[g].rows()) {
+              dest.get(g).computeIfAbsent(c[Staircase.ROW_ID], x -> new java.util.TreeSet<>()).add(p.getKey());
+            }
+          }
+        }
+        carry.states.put(p.getKey(), byKey);
+      }
+      for (Map<Long, java.util.Set<Integer>> d : dest) {
+        Map<Long, int[]> m = new HashMap<>();
+        d.forEach((rid, parts) -> m.put(rid, parts.stream().mapToInt(Integer::intValue).toArray()));
+        carry.destinations.add(m);
+      }
+      return carry;
+    }
+
+    Staircase[] state(int part, List<Object> key) {
+      Map<List<Object>, Staircase[]> byKey = states.get(part);
+      return byKey == null ? null : byKey.get(key);
+    }
+
+    Map<Long, int[]> destinations(int group) {
+      return destinations.get(group);
+    }
+
+    long unresolved() {
+      return unresolved;
+    }
   }
 
   private static String groupNames(List<FeatureRequest> pinned, List<Integer> groups) {
@@ -402,7 +795,7 @@ public final class PointInTimeJoin {
   }
 
   private StructType validateTable(FeatureRequest r) {
-    StructType schema = readPinned(spark, r.table(), r.version()).schema();
+    StructType schema = pinned(r).schema();
     Set<String> names = new HashSet<>(Arrays.asList(schema.fieldNames()));
     List<String> needed = new ArrayList<>(r.entityKeys());
     needed.add(FeatureGroup.EVENT_TS);
@@ -418,7 +811,7 @@ public final class PointInTimeJoin {
     return schema;
   }
 
-  private void requireRowTracking(String table) {
+  private Row requireRowTracking(String table) {
     if (!spark.catalog().tableExists(table)) {
       throw new IllegalArgumentException("Feature table " + table + " does not exist: materialise "
           + "its group first");
@@ -431,5 +824,6 @@ public final class PointInTimeJoin {
           + "matched rows. Enable it once with: ALTER TABLE " + table
           + " SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')");
     }
+    return detail;
   }
 }

@@ -272,6 +272,19 @@ public class PointInTimeJoinTest extends SparkTestBase {
   }
 
   @Test
+  void entitiesWhoseKeyHashesCollideAreStillJoinedExactly() {
+    // Partitions are ranges of (key hash, time): with only 3 hash values, many entities share a
+    // hash, interleave across range splits, and each needs its own carried rows.
+    PointInTimeJoin.hashBucketsForTesting = 3;
+    try {
+      assertJoinEqualsOracle(31, false, 13);
+      assertJoinEqualsOracle(131, true, 7);
+    } finally {
+      PointInTimeJoin.hashBucketsForTesting = 0;
+    }
+  }
+
+  @Test
   void carriedRowsComeFromEarlierPartitionsOfTheSameEntity() {
     // One entity only: a feature row at hour 0, spine rows every hour for 100 hours, and 8
     // partitions: every partition but the first starts with spine rows that match nothing of

@@ -81,9 +81,8 @@ public final class TrainingSetCommand extends JobCommand {
     manifestTable = r.tableName("lakeops.features.tables.training-sets");
     String trainingDb = r.identifier("lakeops.training-sets.database");
     int partitions = r.integer("lakeops.training-sets.partitions", 0, 1_000_000);
-    long limit = r.longValue("lakeops.training-sets.broadcast-fetch-limit");
     r.check();
-    pitOptions = PitOptions.defaults().withPartitions(partitions).withBroadcastFetchLimit(limit);
+    pitOptions = PitOptions.defaults().withPartitions(partitions);
     if (specFile != null) {
       Path file = environment().workingDir().resolve(specFile).normalize();
       var groups = FeatureGroupLoader.loadAll(settings.features().definitionsDir(), config,

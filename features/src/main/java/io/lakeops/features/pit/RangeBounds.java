@@ -1,0 +1,132 @@
+package io.lakeops.features.pit;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.unsafe.hash.Murmur3_x86_32;
+
+/**
+ * Range partitioning of the point-in-time join's rows by (key hash, time), with bounds the join
+ * computes itself from small samples (so no extra pass over the feature tables, as Spark's
+ * {@code repartitionByRange} would make to sample its input).
+ *
+ * <p>A row goes to partition {@code p} = the number of bounds {@code <=} its (hash, time). The
+ * exchange itself is Spark's hash partitioning of one integer column: {@link #route} gives, for
+ * each partition, an integer whose Murmur3 hash (seed 42, as {@code HashPartitioning} computes
+ * it) lands in that partition, so the rows keep Tungsten's shuffle and its sort, and the pass
+ * checks that every row arrived where this class put it.
+ */
+final class RangeBounds implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+  /** Spark's hash partitioning: {@code pmod(murmur3(columns, 42), n)}. */
+  private static final int SPARK_HASH_SEED = 42;
+
+  private final long[] hashes;
+  private final long[] times;
+  private final int[] route;
+
+  private RangeBounds(long[] hashes, long[] times, int partitions) {
+    this.hashes = hashes;
+    this.times = times;
+    this.route = routes(partitions);
+  }
+
+  /** A sample point: (hash, time) standing for {@code weight} rows. */
+  record Point(long hash, long time, double weight) implements Serializable {}
+
+  /**
+   * Bounds that give each of {@code partitions} partitions about the same total weight; a key
+   * heavier than one partition is split by time.
+   */
+  static RangeBounds of(List<Point> points, int partitions) {
+    List<Point> sorted = new ArrayList<>(points);
+    sorted.sort(Comparator.comparingLong(Point::hash).thenComparingLong(Point::time));
+    double total = 0;
+    for (Point p : sorted) {
+      total += p.weight();
+    }
+    List<long[]> bounds = new ArrayList<>();
+    double cumulative = 0;
+    int next = 1;
+    for (Point p : sorted) {
+      cumulative += p.weight();
+      while (next < partitions && cumulative >= total * next / partitions) {
+        long[] b = {p.hash(), p.time()};
+        long[] last = bounds.isEmpty() ? null : bounds.get(bounds.size() - 1);
+        if (last == null || compare(last[0], last[1], b[0], b[1]) < 0) {
+          bounds.add(b);
+        }
+        next++;
+      }
+    }
+    long[] h = new long[bounds.size()];
+    long[] t = new long[bounds.size()];
+    for (int i = 0; i < h.length; i++) {
+      h[i] = bounds.get(i)[0];
+      t[i] = bounds.get(i)[1];
+    }
+    return new RangeBounds(h, t, partitions);
+  }
+
+  private static int compare(long h1, long t1, long h2, long t2) {
+    int c = Long.compare(h1, h2);
+    return c != 0 ? c : Long.compare(t1, t2);
+  }
+
+  /** The partition of a row: the number of bounds at or below (hash, time). */
+  int partition(long hash, long time) {
+    int lo = 0;
+    int hi = hashes.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (compare(hashes[mid], times[mid], hash, time) <= 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /** The value to hash-partition on so that the row lands in {@code partition}. */
+  int route(int partition) {
+    return route[partition];
+  }
+
+  int partitions() {
+    return route.length;
+  }
+
+  int bounds() {
+    return hashes.length;
+  }
+
+  long[][] boundsForTesting() {
+    return new long[][] {hashes.clone(), times.clone()};
+  }
+
+  /** For each partition, the smallest non-negative int that Spark's hash partitioning sends there. */
+  static int[] routes(int partitions) {
+    int[] route = new int[partitions];
+    Arrays.fill(route, -1);
+    int found = 0;
+    for (int v = 0; found < partitions; v++) {
+      int p = sparkPartition(v, partitions);
+      if (route[p] < 0) {
+        route[p] = v;
+        found++;
+      }
+    }
+    return route;
+  }
+
+  /** What {@code HashPartitioning(Seq(intColumn), n)} computes for a non-null int. */
+  static int sparkPartition(int value, int partitions) {
+    int h = Murmur3_x86_32.hashInt(value, SPARK_HASH_SEED);
+    int mod = h % partitions;
+    return mod < 0 ? mod + partitions : mod;
+  }
+}

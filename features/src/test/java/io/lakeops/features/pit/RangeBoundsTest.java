@@ -1,0 +1,76 @@
+package io.lakeops.features.pit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lakeops.testing.SparkTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.Test;
+
+/** The join's own range partitioning, checked against Spark's exchange and a linear scan. */
+class RangeBoundsTest extends SparkTestBase {
+
+  @Test
+  void routeValuesLandInTheirPartitionThroughSparksHashExchange() {
+    for (int n : new int[] {1, 7, 16, 200}) {
+      int[] routes = RangeBounds.routes(n);
+      List<Row> rows = spark().range(n).selectExpr("CAST(id AS INT) AS p")
+          .selectExpr("p", "element_at(array(" + join(routes) + "), p + 1) AS v")
+          .repartition(n, functions.col("v"))
+          .selectExpr("p", "spark_partition_id() AS actual").collectAsList();
+      assertEquals(n, rows.size());
+      for (Row r : rows) {
+        assertEquals(r.getInt(0), r.getInt(1), "route of partition " + r.getInt(0) + " of " + n);
+      }
+    }
+  }
+
+  @Test
+  void partitionIsTheNumberOfBoundsAtOrBelowTheRowAndWeightIsBalanced() {
+    Random random = new Random(7);
+    List<RangeBounds.Point> points = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      // One hot hash with a third of the weight: it must be split by time.
+      long h = i % 3 == 0 ? 42 : random.nextInt(1000);
+      points.add(new RangeBounds.Point(h, random.nextInt(100_000), 1.0));
+    }
+    RangeBounds bounds = RangeBounds.of(points, 12);
+    assertTrue(bounds.bounds() <= 11);
+    int[] load = new int[12];
+    for (RangeBounds.Point p : points) {
+      load[bounds.partition(p.hash(), p.time())]++;
+    }
+    for (int p = 0; p < 12; p++) {
+      assertTrue(load[p] <= 5000 / 12 + 60, "partition " + p + " holds " + load[p]);
+    }
+    assertTrue(bounds.partition(42, 99_999) - bounds.partition(42, 0) >= 3,
+        "the hot hash spans several partitions");
+    // Brute force: count the bounds at or below (h, t) by a linear scan.
+    long[][] b = bounds.boundsForTesting();
+    for (int i = 0; i < 2000; i++) {
+      long h = i % 4 == 0 ? 42 : random.nextInt(1100) - 50;
+      long t = random.nextInt(110_000) - 5000;
+      int below = 0;
+      for (int j = 0; j < b[0].length; j++) {
+        if (b[0][j] < h || (b[0][j] == h && b[1][j] <= t)) {
+          below++;
+        }
+      }
+      assertEquals(below, bounds.partition(h, t), "(" + h + ", " + t + ")");
+      assertTrue(bounds.partition(h, t) <= bounds.partition(h, t + 1), "monotone in time");
+      assertTrue(bounds.partition(h, t) <= bounds.partition(h + 1, Long.MIN_VALUE), "monotone in hash");
+    }
+  }
+
+  private static String join(int[] values) {
+    StringBuilder s = new StringBuilder();
+    for (int v : values) {
+      s.append(s.length() == 0 ? "" : ",").append(v);
+    }
+    return s.toString();
+  }
+}
