@@ -6,11 +6,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.Function2;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The streaming pass of the point-in-time join, over one range partition of the narrow union of
@@ -33,7 +36,7 @@ import org.apache.spark.sql.types.StructType;
  *       left at the end, which the driver carries to later partitions.
  * </ul>
  */
-final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Row>> {
+final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
 
   private static final long serialVersionUID = 1L;
 
@@ -55,12 +58,23 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
       .add("rid", DataTypes.LongType);
 
   private final int keys;
+  private final DataType[] keyTypes;
+  private final int spineFields;
   private final long[] ttlMicros;
   private final boolean asKnownAt;
   private final RangeBounds bounds;
 
-  AsOfMatcher(int keys, long[] ttlMicros, boolean asKnownAt, RangeBounds bounds) {
-    this.keys = keys;
+  /**
+   * Works on Spark's internal rows (no conversion to external rows for the many feature rows).
+   *
+   * @param keyTypes the key columns' types
+   * @param spineFields fields of the spine payload struct
+   */
+  AsOfMatcher(DataType[] keyTypes, int spineFields, long[] ttlMicros, boolean asKnownAt,
+      RangeBounds bounds) {
+    this.keys = keyTypes.length;
+    this.keyTypes = keyTypes.clone();
+    this.spineFields = spineFields;
     this.ttlMicros = ttlMicros.clone();
     this.asKnownAt = asKnownAt;
     this.bounds = bounds;
@@ -80,7 +94,7 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
   }
 
   @Override
-  public Iterator<Row> call(Integer part, Iterator<Row> input) {
+  public Iterator<InternalRow> call(Integer part, Iterator<InternalRow> input) {
     return new Pass(part, input);
   }
 
@@ -92,33 +106,25 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
     return state;
   }
 
-  /** The match of every group at spine time t, or null elements where none. */
-  Row[] answer(Staircase[] state, long t) {
-    Row[] m = new Row[state.length];
-    for (int g = 0; g < state.length; g++) {
-      state[g].prune(t, ttlMicros[g]);
-      long[] row = state[g].answer(t, ttlMicros[g]);
-      m[g] = row == null ? null : RowFactory.create(row[Staircase.ROW_ID], row[Staircase.TS],
-          row[Staircase.CREATED]);
-    }
-    return m;
+  private static InternalRow row(Object... values) {
+    return new GenericInternalRow(values);
   }
 
-  private Row endState(int part, long hash, Object[] key, Staircase[] state) {
-    List<Row> cands = new ArrayList<>();
+  private InternalRow endState(int part, long hash, Object[] key, Staircase[] state) {
+    List<InternalRow> cands = new ArrayList<>();
     for (int g = 0; g < state.length; g++) {
       for (long[] c : state[g].rows()) {
-        cands.add(RowFactory.create(g, c[0], c[1], c[2], c[3]));
+        cands.add(row(g, c[0], c[1], c[2], c[3]));
       }
     }
-    return RowFactory.create(END_STATE, part, hash, RowFactory.create(key), null, null, null,
-        cands.toArray(new Row[0]), null);
+    return row(END_STATE, part, hash, row(key.clone()), null, null, null,
+        new GenericArrayData(cands.toArray()), null);
   }
 
-  private final class Pass implements Iterator<Row> {
+  private final class Pass implements Iterator<InternalRow> {
     private final int part;
-    private final Iterator<Row> input;
-    private Row next;
+    private final Iterator<InternalRow> input;
+    private InternalRow next;
     private boolean started;
     private long firstHash;
     private long currentHash;
@@ -128,10 +134,11 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
     private final List<Object[]> runKeys = new ArrayList<>();
     private final List<Staircase[]> runStates = new ArrayList<>();
     private long unresolved;
-    private final List<Row> tail = new ArrayList<>();
+    private final List<InternalRow> tail = new ArrayList<>();
     private boolean finished;
+    private final Object[] key = new Object[keys];
 
-    Pass(int part, Iterator<Row> input) {
+    Pass(int part, Iterator<InternalRow> input) {
       this.part = part;
       this.input = input;
     }
@@ -145,18 +152,28 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
     }
 
     @Override
-    public Row next() {
+    public InternalRow next() {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      Row r = next;
+      InternalRow r = next;
       next = null;
       return r;
     }
 
-    private Row advance() {
+    /** Starts a new entity's state with its own copy of the key (input rows are reused). */
+    private void startKey() {
+      Object[] copy = new Object[keys];
+      for (int i = 0; i < keys; i++) {
+        copy[i] = key[i] instanceof UTF8String u ? u.clone() : key[i];
+      }
+      currentKey = copy;
+      state = newState();
+    }
+
+    private InternalRow advance() {
       while (input.hasNext()) {
-        Row row = input.next();
+        InternalRow row = input.next();
         long hash = row.getLong(0);
         long t = row.getLong(keys + 1);
         int expected = bounds.partition(hash, t);
@@ -166,27 +183,23 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
               + "; the exchange did not partition as planned (is spark.sql.shuffle.partitions "
               + "or adaptive execution changing the partition count?)");
         }
-        Object[] key = new Object[keys];
         for (int i = 0; i < keys; i++) {
-          key[i] = row.get(i + 1);
+          key[i] = row.get(i + 1, keyTypes[i]);
         }
         if (!started) {
           started = true;
           firstHash = hash;
           currentHash = hash;
-          currentKey = key;
-          state = newState();
+          startKey();
         } else if (hash != currentHash) {
           runKeys.clear();
           runStates.clear();
           currentHash = hash;
-          currentKey = key;
-          state = newState();
+          startKey();
         } else if (!Arrays.equals(currentKey, key)) {
           runKeys.add(currentKey);
           runStates.add(state);
-          currentKey = key;
-          state = newState();
+          startKey();
         }
         int kind = row.getInt(keys + 2);
         if (kind == 0) {
@@ -195,23 +208,25 @@ final class AsOfMatcher implements Function2<Integer, Iterator<Row>, Iterator<Ro
               row.getLong(keys + 6)});
           continue;
         }
-        Row[] m = answer(state, t);
+        Object[] m = new Object[state.length];
         boolean missing = false;
-        for (Row x : m) {
-          missing |= x == null;
+        for (int g = 0; g < state.length; g++) {
+          state[g].prune(t, ttlMicros[g]);
+          long[] c = state[g].answer(t, ttlMicros[g]);
+          m[g] = c == null ? null : row(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
+          missing |= c == null;
         }
         boolean open = part > 0 && hash == firstHash && missing;
         if (open) {
           unresolved++;
         }
-        return RowFactory.create(open ? UNRESOLVED : MATCHED, part, hash,
-            open ? RowFactory.create(key) : null, t, row.get(keys + 7), m, null, null);
+        return row(open ? UNRESOLVED : MATCHED, part, hash, open ? row(currentKey.clone()) : null, t,
+            row.getStruct(keys + 7, spineFields).copy(), new GenericArrayData(m), null, null);
       }
       if (!finished) {
         finished = true;
         if (started) {
-          tail.add(RowFactory.create(FIRST_HASH, part, firstHash, null, null, null, null, null,
-              unresolved));
+          tail.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
           for (int i = 0; i < runKeys.size(); i++) {
             tail.add(endState(part, currentHash, runKeys.get(i), runStates.get(i)));
           }

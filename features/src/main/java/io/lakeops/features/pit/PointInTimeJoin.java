@@ -26,6 +26,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.api.java.UDF3;
@@ -48,16 +52,21 @@ import org.roaringbitmap.longlong.Roaring64NavigableMap;
  * "as known at" mode only rows with {@code created_ts <= t} take part. A spine row with a null key
  * or time, or without a usable row, gets nulls. Every spine row comes out exactly once.
  *
- * <p>Algorithm: the match is resolved on narrow rows first (keys, time, created_ts, commit
- * version, row id), and the wide feature columns are fetched second, only for the rows that
- * matched. All groups that share the spine's key columns go through one shuffle: the spine and
- * their feature rows are range-partitioned and sorted by (keys, time), then one streaming pass
- * per partition keeps, per group, the rows that can still be an answer ({@link Staircase}). Range
- * partitioning splits a hot entity by time across partitions; the candidates left at the end of
- * each partition are collected (one small row per partition) and carried to the spine rows at
- * the start of the next partition that found nothing of their own. Fetching broadcasts the
- * matched row ids (Delta row tracking's {@code _metadata.row_id}) into a scan of each feature
- * table, so the wide table is never shuffled.
+ * <p>Algorithm: the match is resolved on narrow rows first (key hash, keys, time, created_ts,
+ * commit version, row id), and the wide feature columns are fetched second, only for the rows
+ * that matched. All groups that share the spine's key columns go through one shuffle: the spine
+ * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
+ * computed from small samples (the cached spine, a few data files per feature table), sorted by
+ * (key hash, keys, time, kind), and one streaming pass per partition keeps, per group, the rows
+ * that can still be an answer ({@link Staircase}). A hot entity is split by time across
+ * partitions; the candidates left at the end of each partition are collected (a few small rows
+ * per partition) and carried to the spine rows at the start of the next ones that found nothing
+ * of their own. The matched row ids (Delta row tracking's {@code _metadata.row_id}) are gathered
+ * into one compressed bitmap per group; a second scan of each feature table keeps only those
+ * rows and routes each to the partition of the spine rows it answers (and to the partitions a
+ * carried row answers for), where the pass's output is joined with them by row id, partition by
+ * partition: no feature row that did not match is shuffled wide, and the matches are not
+ * shuffled again.
  */
 public final class PointInTimeJoin {
 
@@ -256,6 +265,7 @@ public final class PointInTimeJoin {
         : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
     describe("sample key ranges");
     Dataset<Row> samples = spinePart.select(col("h"), col("t"), lit(1.0).as("scale"));
+    Dataset<Row> safeSamples = samples;
     long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
@@ -278,9 +288,17 @@ public final class PointInTimeJoin {
       if (minT != null) {
         samples = samples.union(sampleSource(r, details.get(groups.get(gi)), minT, maxT, ttl[gi],
             100 + gi));
+        safeSamples = safeSamples.union(tableSample(r, minT, maxT, ttl[gi]));
       }
     }
-    RangeBounds bounds = RangeBounds.of(sample(samples, partitions, 1), partitions);
+    List<RangeBounds.Point> points;
+    try {
+      points = sample(samples, partitions, 1);
+    } catch (RuntimeException e) {
+      // Reading data files directly failed (bounds only balance the work): sample the tables.
+      points = sample(safeSamples, partitions, 1);
+    }
+    RangeBounds bounds = RangeBounds.of(points, partitions);
     UserDefinedFunction route = functions.udf(
         (UDF2<Long, Long, Integer>) (h, t) -> bounds.route(bounds.partition(h, t)),
         DataTypes.IntegerType);
@@ -296,11 +314,14 @@ public final class PointInTimeJoin {
         .repartition(partitions, col(ROUTE))
         .drop(ROUTE)
         .sortWithinPartitions(sortOrder.toArray(new Column[0]));
-    AsOfMatcher matcher = new AsOfMatcher(spineKeys.size(), ttl, options.asKnownAt(), bounds);
+    AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType.size(), ttl,
+        options.asKnownAt(), bounds);
     StructType outSchema = AsOfMatcher.schema(keyType, spineType);
-    JavaRDD<Row> passed = sorted.javaRDD().mapPartitionsWithIndex(matcher, true);
+    JavaRDD<InternalRow> passed = sorted.queryExecution().toRdd().toJavaRDD()
+        .mapPartitionsWithIndex(matcher, true);
     describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
-    Dataset<Row> output = spark.createDataFrame(passed, outSchema).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> output = spark.internalCreateDataFrame(passed.rdd(), outSchema, false)
+        .persist(StorageLevel.MEMORY_AND_DISK());
 
     // Carry candidates across range splits of one entity.
     List<Row> info = output.where(col("tag").geq(AsOfMatcher.END_STATE))
@@ -308,8 +329,11 @@ public final class PointInTimeJoin {
     Carry carry = Carry.of(info, matcher, groups.size());
 
     // The final answer of every spine row (with keys), in the pass's partitions.
-    JavaRDD<Hit> hits = output.javaRDD().mapPartitions(
-        (FlatMapFunction<Iterator<Row>, Hit>) it -> new HitIterator(it, carry, ttl));
+    StructType keyStruct = keyType;
+    int spineFields = spineType.size();
+    JavaRDD<Hit> hits = output.queryExecution().toRdd().toJavaRDD().mapPartitions(
+        (FlatMapFunction<Iterator<InternalRow>, Hit>) it -> new HitIterator(it, carry, ttl, keyStruct,
+            spineFields));
     if (hits.getNumPartitions() != partitions) {
       throw new IllegalStateException("Point-in-time join: the pass has " + hits.getNumPartitions()
           + " partitions, expected " + partitions);
@@ -395,12 +419,13 @@ public final class PointInTimeJoin {
       fetched = fetched == null ? part : fetched.union(part);
     }
     describe("fetch features of " + groupNames(pinned, groups));
-    JavaRDD<Row> fetchedRows = fetched.repartition(partitions, col(ROUTE)).drop(ROUTE).javaRDD();
+    JavaRDD<InternalRow> fetchedRows = fetched.repartition(partitions, col(ROUTE)).drop(ROUTE)
+        .queryExecution().toRdd().toJavaRDD();
     if (fetchedRows.getNumPartitions() != partitions) {
       throw new IllegalStateException("Point-in-time join: the fetch has "
           + fetchedRows.getNumPartitions() + " partitions, expected " + partitions);
     }
-    JavaRDD<Row> joined = hits.zipPartitions(fetchedRows, attach(groups.size(), featureTypes));
+    JavaRDD<InternalRow> joined = hits.zipPartitions(fetchedRows, attach(groups.size(), featureTypes));
     StructType joinedSchema = new StructType().add("sp", spineType, true);
     for (int gi = 0; gi < groups.size(); gi++) {
       for (StructField f : featureTypes.get(gi).fields()) {
@@ -412,7 +437,7 @@ public final class PointInTimeJoin {
       joinedSchema = joinedSchema.add(TS + g, DataTypes.LongType, true)
           .add(CREATED + g, DataTypes.LongType, true);
     }
-    Dataset<Row> rows = spark.createDataFrame(joined, joinedSchema);
+    Dataset<Row> rows = spark.internalCreateDataFrame(joined.rdd(), joinedSchema, false);
     if (single) {
       // Spine rows without keys or time: nulls (with several key sets, the left joins give them).
       List<Column> nulls = new ArrayList<>();
@@ -430,26 +455,26 @@ public final class PointInTimeJoin {
   private static final String ROUTE = "__lakeops_route";
 
   /** Joins a partition's hits with the feature rows fetched into that partition, by row id. */
-  private static FlatMapFunction2<Iterator<Hit>, Iterator<Row>, Row> attach(int groups,
-      List<StructType> featureTypes) {
+  private static FlatMapFunction2<Iterator<Hit>, Iterator<InternalRow>, InternalRow> attach(
+      int groups, List<StructType> featureTypes) {
     return (hitIt, rowIt) -> {
-      List<Map<Long, Row>> byRid = new ArrayList<>();
+      List<Map<Long, InternalRow>> byRid = new ArrayList<>();
       for (int g = 0; g < groups; g++) {
         byRid.add(new HashMap<>());
       }
       while (rowIt.hasNext()) {
-        Row f = rowIt.next();
+        InternalRow f = rowIt.next();
         int g = f.getInt(0);
-        byRid.get(g).put(f.getLong(1), f.getStruct(2 + g));
+        byRid.get(g).put(f.getLong(1), f.getStruct(2 + g, featureTypes.get(g).size()).copy());
       }
-      return new Iterator<Row>() {
+      return new Iterator<InternalRow>() {
         @Override
         public boolean hasNext() {
           return hitIt.hasNext();
         }
 
         @Override
-        public Row next() {
+        public InternalRow next() {
           return hitIt.next().toRow(byRid, featureTypes);
         }
       };
@@ -556,19 +581,24 @@ public final class PointInTimeJoin {
         // Bounds only balance the work: sample the table itself instead.
       }
     }
-    return usable(table, r, minT, maxT, ttl).select(ht.get(0), ht.get(1), lit(1.0).as("scale"));
+    return tableSample(r, minT, maxT, ttl);
+  }
+
+  private Dataset<Row> tableSample(FeatureRequest r, long minT, long maxT, long ttl) {
+    return usable(pinned(r), r, minT, maxT, ttl).select(keyHash(keyColumns(r)).as("h"),
+        expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"), lit(1.0).as("scale"));
   }
 
   /** The answer of one spine row: its payload and, per group, the matched row (if any). */
   static final class Hit implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
-    final Row sp;
+    final InternalRow sp;
     final boolean[] has;
     final long[] rid;
     final long[] ts;
     final long[] created;
 
-    Hit(Row sp, int groups) {
+    Hit(InternalRow sp, int groups) {
       this.sp = sp;
       has = new boolean[groups];
       rid = new long[groups];
@@ -583,7 +613,7 @@ public final class PointInTimeJoin {
       created[g] = createdTs;
     }
 
-    Row toRow(List<Map<Long, Row>> byRid, List<StructType> featureTypes) {
+    InternalRow toRow(List<Map<Long, InternalRow>> byRid, List<StructType> featureTypes) {
       int width = 1;
       for (StructType t : featureTypes) {
         width += t.size();
@@ -592,51 +622,60 @@ public final class PointInTimeJoin {
       values[0] = sp;
       int at = 1;
       for (int g = 0; g < has.length; g++) {
-        Row f = has[g] ? byRid.get(g).get(rid[g]) : null;
+        InternalRow f = has[g] ? byRid.get(g).get(rid[g]) : null;
         if (has[g] && f == null) {
           throw new IllegalStateException("Point-in-time join: matched row id " + rid[g]
               + " of group " + g + " was not fetched");
         }
-        for (int i = 0; i < featureTypes.get(g).size(); i++) {
-          values[at++] = f == null ? null : f.get(i);
+        StructField[] fields = featureTypes.get(g).fields();
+        for (int i = 0; i < fields.length; i++) {
+          values[at++] = f == null || f.isNullAt(i) ? null : f.get(i, fields[i].dataType());
         }
       }
       for (int g = 0; g < has.length; g++) {
         values[at++] = has[g] ? ts[g] : null;
         values[at++] = has[g] ? created[g] : null;
       }
-      return RowFactory.create(values);
+      return new GenericInternalRow(values);
     }
   }
 
   /** Turns the pass's output into {@link Hit}s, resolving carried rows; drops the bookkeeping rows. */
   private static final class HitIterator implements Iterator<Hit> {
-    private final Iterator<Row> input;
+    private final Iterator<InternalRow> input;
     private final Carry carry;
     private final long[] ttl;
+    private final int keyFields;
+    private final int spineFields;
+    private final scala.Function1<Object, Object> toExternalKey;
     private Hit next;
 
-    HitIterator(Iterator<Row> input, Carry carry, long[] ttl) {
+    HitIterator(Iterator<InternalRow> input, Carry carry, long[] ttl, StructType keyType,
+        int spineFields) {
       this.input = input;
       this.carry = carry;
       this.ttl = ttl;
+      this.keyFields = keyType.size();
+      this.spineFields = spineFields;
+      this.toExternalKey = CatalystTypeConverters.createToScalaConverter(keyType);
     }
 
     @Override
     public boolean hasNext() {
       while (next == null && input.hasNext()) {
-        Row row = input.next();
+        InternalRow row = input.next();
         int tag = row.getInt(0);
         if (tag >= AsOfMatcher.END_STATE) {
           continue;
         }
-        List<Row> m = row.getList(6);
-        Hit hit = new Hit(row.getStruct(5), ttl.length);
+        ArrayData m = row.getArray(6);
+        Hit hit = new Hit(row.getStruct(5, spineFields).copy(), ttl.length);
         Staircase[] state = tag == AsOfMatcher.UNRESOLVED
-            ? carry.state(row.getInt(1), keyOf(row.getStruct(3))) : null;
+            ? carry.state(row.getInt(1), keyOf((Row) toExternalKey.apply(row.getStruct(3, keyFields))))
+            : null;
         long t = row.getLong(4);
         for (int g = 0; g < ttl.length; g++) {
-          Row x = m.get(g);
+          InternalRow x = m.isNullAt(g) ? null : m.getStruct(g, 3);
           if (x != null) {
             hit.set(g, x.getLong(0), x.getLong(1), x.getLong(2));
           } else if (state != null) {
