@@ -56,7 +56,7 @@ import org.roaringbitmap.longlong.Roaring64NavigableMap;
  * commit version, row id), and the wide feature columns are fetched second, only for the rows
  * that matched. All groups that share the spine's key columns go through one shuffle: the spine
  * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
- * computed from small samples (the cached spine, a few data files per feature table), sorted by
+ * computed from small samples (the cached spine, a few file splits per feature table), sorted by
  * (key hash, keys, time, kind), and one streaming pass per partition keeps, per group, the rows
  * that can still be an answer ({@link Staircase}). A hot entity is split by time across
  * partitions; the candidates left at the end of each partition are collected (a few small rows
@@ -116,9 +116,8 @@ public final class PointInTimeJoin {
     validateSpine(spine, spineTime, requests);
     List<FeatureRequest> pinned = new ArrayList<>();
     List<StructType> schemas = new ArrayList<>();
-    List<Row> details = new ArrayList<>();
     for (FeatureRequest r : requests) {
-      details.add(requireRowTracking(r.table()));
+      requireRowTracking(r.table());
       FeatureRequest p = r.version() == null ? r.atVersion(currentVersion(spark, r.table())) : r;
       pinned.add(p);
       schemas.add(validateTable(p));
@@ -146,7 +145,7 @@ public final class PointInTimeJoin {
       Dataset<Row> result = single ? null : withId.drop(T);
       int ks = 0;
       for (Map.Entry<List<String>, List<Integer>> e : keySets.entrySet()) {
-        KeySetRows k = matchAndFetch(withId, e.getKey(), e.getValue(), pinned, schemas, details,
+        KeySetRows k = matchAndFetch(withId, e.getKey(), e.getValue(), pinned, schemas,
             single, minT, maxT);
         persisted.add(k.cached());
         carried += k.carried();
@@ -210,7 +209,7 @@ public final class PointInTimeJoin {
   }
 
   private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
-      List<FeatureRequest> pinned, List<StructType> schemas, List<Row> details, boolean single,
+      List<FeatureRequest> pinned, List<StructType> schemas, boolean single,
       Long minT, Long maxT) {
     FeatureRequest first = pinned.get(groups.get(0));
     StructType firstSchema = schemas.get(groups.get(0));
@@ -264,8 +263,8 @@ public final class PointInTimeJoin {
     int partitions = options.partitions() > 0 ? options.partitions()
         : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
     describe("sample key ranges");
-    Dataset<Row> samples = spinePart.select(col("h"), col("t"), lit(1.0).as("scale"));
-    Dataset<Row> safeSamples = samples;
+    List<RangeBounds.Point> points = new ArrayList<>(
+        sample(spinePart.select(col("h"), col("t")), partitions, 1, 1.0));
     long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
@@ -286,17 +285,11 @@ public final class PointInTimeJoin {
       narrow.add(lit(null).cast(spineType).as("sp"));
       union = union.unionByName(rows.select(narrow.toArray(new Column[0])));
       if (minT != null) {
-        samples = samples.union(sampleSource(r, details.get(groups.get(gi)), minT, maxT, ttl[gi],
-            100 + gi));
-        safeSamples = safeSamples.union(tableSample(r, minT, maxT, ttl[gi]));
+        // A few of the table's input partitions (file splits): the others are never read.
+        points.addAll(sample(usable(pinned(r), r, minT, maxT, ttl[gi]).select(
+            keyHash(keyColumns(r)).as("h"), expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t")),
+            partitions, 100 + gi, FEATURE_SAMPLE_SHARE));
       }
-    }
-    List<RangeBounds.Point> points;
-    try {
-      points = sample(samples, partitions, 1);
-    } catch (RuntimeException e) {
-      // Reading data files directly failed (bounds only balance the work): sample the tables.
-      points = sample(safeSamples, partitions, 1);
     }
     RangeBounds bounds = RangeBounds.of(points, partitions);
     UserDefinedFunction route = functions.udf(
@@ -506,24 +499,37 @@ public final class PointInTimeJoin {
     return table.where(present.and(t.leq(lit(maxT))).and(t.geq(lit(minT - ttl))));
   }
 
+  /** Share of a feature table's input partitions read to place the range bounds. */
+  private static final double FEATURE_SAMPLE_SHARE = 0.05;
+
   /**
-   * A uniform sample of (h, t, scale) rows, in one job: a reservoir per partition (each partition
-   * comes from one source, so has one scale), each point weighted by the partition's row count
-   * over its sample size, times the scale.
+   * A sample of (h, t) rows: a reservoir in each of a seeded random {@code share} of the input
+   * partitions (at least one; the others are not read at all), each point weighted by its
+   * partition's row count over its sample size, times partitions / partitions read.
    */
-  private static List<RangeBounds.Point> sample(Dataset<Row> hts, int partitions, long seed) {
-    JavaRDD<Row> rdd = hts.javaRDD();
-    int perPartition = (int) Math.min(10_000, Math.max(64,
-        60L * partitions / Math.max(1, rdd.getNumPartitions()) + 1));
+  private static List<RangeBounds.Point> sample(Dataset<Row> ht, int partitions, long seed,
+      double share) {
+    JavaRDD<Row> rdd = ht.javaRDD();
+    int total = rdd.getNumPartitions();
+    int read = (int) Math.min(total, Math.max(1, Math.ceil(total * share)));
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < total; i++) {
+      order.add(i);
+    }
+    java.util.Collections.shuffle(order, new java.util.Random(seed));
+    java.util.Set<Integer> chosen = new HashSet<>(order.subList(0, read));
+    double scale = (double) total / Math.max(1, read);
+    int perPartition = (int) Math.min(10_000, Math.max(64, 60L * partitions / read + 1));
     List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<Row> it) -> {
+      if (!chosen.contains(index)) {
+        return java.util.Collections.<long[]>emptyIterator();
+      }
       java.util.SplittableRandom random = new java.util.SplittableRandom(seed * 1_000_003L + index);
       long[] h = new long[perPartition];
       long[] t = new long[perPartition];
       long seen = 0;
-      double scale = 1.0;
       while (it.hasNext()) {
         Row row = it.next();
-        scale = row.getDouble(2);
         long slot = seen < perPartition ? seen : random.nextLong(seen + 1);
         if (slot < perPartition) {
           h[(int) slot] = row.getLong(0);
@@ -532,61 +538,21 @@ public final class PointInTimeJoin {
         seen++;
       }
       int kept = (int) Math.min(seen, perPartition);
-      long[] packed = new long[2 + 2 * kept];
+      long[] packed = new long[1 + 2 * kept];
       packed[0] = seen;
-      packed[1] = Double.doubleToLongBits(scale);
-      System.arraycopy(h, 0, packed, 2, kept);
-      System.arraycopy(t, 0, packed, 2 + kept, kept);
+      System.arraycopy(h, 0, packed, 1, kept);
+      System.arraycopy(t, 0, packed, 1 + kept, kept);
       return List.of(packed).iterator();
     }, false).collect();
     List<RangeBounds.Point> points = new ArrayList<>();
     for (long[] p : parts) {
-      int kept = (p.length - 2) / 2;
-      double weight = Double.longBitsToDouble(p[1]) * p[0] / Math.max(1, kept);
+      int kept = (p.length - 1) / 2;
+      double weight = scale * p[0] / Math.max(1, kept);
       for (int i = 0; i < kept; i++) {
-        points.add(new RangeBounds.Point(p[2 + i], p[2 + kept + i], weight));
+        points.add(new RangeBounds.Point(p[1 + i], p[1 + kept + i], weight));
       }
     }
     return points;
-  }
-
-  /**
-   * What to sample of a feature table, as (h, t, scale): a few of its data files when it has
-   * several (Parquet read directly, scaled up by files / files read), so bounds do not cost a
-   * second pass over the whole table; else the table itself.
-   */
-  private Dataset<Row> sampleSource(FeatureRequest r, Row detail, long minT, long maxT, long ttl,
-      long seed) {
-    Dataset<Row> table = pinned(r);
-    List<Column> ht = List.of(keyHash(keyColumns(r)).as("h"),
-        expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
-    String[] files = table.inputFiles();
-    Map<String, String> props = detail.getJavaMap(detail.fieldIndex("properties"));
-    List<String> partitionColumns = detail.getList(detail.fieldIndex("partitionColumns"));
-    boolean direct = files.length >= 2
-        && "none".equalsIgnoreCase(props.getOrDefault("delta.columnMapping.mode", "none"))
-        && partitionColumns.stream().noneMatch(c -> r.entityKeys().contains(c)
-            || c.equals(FeatureGroup.EVENT_TS));
-    if (direct) {
-      List<String> shuffled = new ArrayList<>(Arrays.asList(files));
-      java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
-      int k = (int) Math.max(1, Math.ceil(files.length * 0.05));
-      try {
-        Dataset<Row> some = spark.read().option("datetimeRebaseMode", "CORRECTED")
-            .option("int96RebaseMode", "CORRECTED")
-            .parquet(shuffled.subList(0, k).toArray(new String[0]));
-        return usable(some, r, minT, maxT, ttl).select(ht.get(0), ht.get(1),
-            lit((double) files.length / k).as("scale"));
-      } catch (RuntimeException e) {
-        // Bounds only balance the work: sample the table itself instead.
-      }
-    }
-    return tableSample(r, minT, maxT, ttl);
-  }
-
-  private Dataset<Row> tableSample(FeatureRequest r, long minT, long maxT, long ttl) {
-    return usable(pinned(r), r, minT, maxT, ttl).select(keyHash(keyColumns(r)).as("h"),
-        expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"), lit(1.0).as("scale"));
   }
 
   /** The answer of one spine row: its payload and, per group, the matched row (if any). */
@@ -850,7 +816,7 @@ public final class PointInTimeJoin {
     return schema;
   }
 
-  private Row requireRowTracking(String table) {
+  private void requireRowTracking(String table) {
     if (!spark.catalog().tableExists(table)) {
       throw new IllegalArgumentException("Feature table " + table + " does not exist: materialise "
           + "its group first");
@@ -863,6 +829,5 @@ public final class PointInTimeJoin {
           + "matched rows. Enable it once with: ALTER TABLE " + table
           + " SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')");
     }
-    return detail;
   }
 }
