@@ -33,8 +33,8 @@ final class ProfilePass implements FlatMapFunction<Iterator<InternalRow>, PassSt
 
   /** Layout and limits of a pass. */
   record Layout(List<String> segments, int numeric, int categorical, boolean performance,
-      double decisionThreshold, double sketchRelativeError, int maxDistinct, int maxSegments)
-      implements Serializable {}
+      double decisionThreshold, int predictionColumn, double sketchRelativeError, int maxDistinct,
+      int maxSegments) implements Serializable {}
 
   private final Layout layout;
   private final boolean sketchMode;
@@ -176,8 +176,13 @@ final class ProfilePass implements FlatMapFunction<Iterator<InternalRow>, PassSt
     for (int j = 0; j < categorical.length; j++) {
       categorical[j] = new CategoricalState(layout.maxDistinct());
     }
-    return new Counted(new GroupState(numeric, categorical,
-        layout.performance() && !sketchMode ? new PerformanceState() : null), categoricalColumns);
+    PerformanceState performance = null;
+    if (layout.performance() && !sketchMode) {
+      int p = layout.predictionColumn();
+      performance = PerformanceState.withScoreEdges(p < 0 ? null
+          : groupEdges == null ? new double[0] : groupEdges[p]);
+    }
+    return new Counted(new GroupState(numeric, categorical, performance), categoricalColumns);
   }
 
   /** Codes of one column's categories in one partition, up to {@code maxDistinct} of them. */
