@@ -31,7 +31,11 @@ public final class NumericState implements Serializable {
   /** Indexes into the histogram's edges of the PSI bin edges (set on reference profiles). */
   public int[] psiEdgeIndexes;
 
-  /** A state that sketches its values; {@code seed} drives the sketch's random compactions. */
+  /**
+   * A state that sketches its values (the reference's first pass): it counts rows, nulls, NaN,
+   * infinities and finite values and keeps the quantile sketch, but leaves the moments, minimum
+   * and maximum empty. {@code seed} drives the sketch's random compactions.
+   */
   public static NumericState withSketch(double rankError, long seed) {
     NumericState s = new NumericState();
     s.sketch = KllSketch.forRankError(rankError, seed);
@@ -64,6 +68,11 @@ public final class NumericState implements Serializable {
       return;
     }
     finite++;
+    if (sketch != null) {
+      // The sketch pass only needs the quantiles: the counting pass computes the moments again.
+      sketch.add(x);
+      return;
+    }
     double delta = x - mean;
     mean += delta / finite;
     m2 += delta * (x - mean);
@@ -73,9 +82,6 @@ public final class NumericState implements Serializable {
     if (x > max) {
       max = x;
     }
-    if (sketch != null) {
-      sketch.add(x);
-    }
     if (histogram != null) {
       if (index == null) {
         index = new EdgeIndex(histogram.edges());
@@ -83,7 +89,6 @@ public final class NumericState implements Serializable {
       histogram.addAt(x, index.locate(x));
     }
   }
-
 
   public void merge(NumericState o) {
     rows += o.rows;
