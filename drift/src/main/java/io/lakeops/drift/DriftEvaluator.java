@@ -6,6 +6,7 @@ import io.lakeops.drift.profile.GroupKey;
 import io.lakeops.drift.profile.GroupState;
 import io.lakeops.drift.profile.NumericState;
 import io.lakeops.drift.profile.PerformanceState;
+import io.lakeops.drift.stats.BinnedAuc;
 import io.lakeops.drift.stats.BinnedComparison;
 import io.lakeops.drift.stats.EdgeHistogram;
 import io.lakeops.drift.stats.HistogramDistances;
@@ -268,6 +269,23 @@ public final class DriftEvaluator {
     p.metrics.add(new MetricValue(DriftMethod.ERROR_RATE, change, options.thresholds().errorRateChange(),
         false, true, pv, Double.NaN, Double.NaN));
     p.metrics.add(MetricValue.info(DriftMethod.BRIER, cur.brierScore() - ref.brierScore()));
+    BinnedAuc refAuc = ref.auc();
+    BinnedAuc curAuc = cur.auc();
+    if (!Double.isNaN(curAuc.auc())) {
+      p.metrics.add(MetricValue.info(DriftMethod.AUC, curAuc.auc()).withErrorBound(curAuc.errorBound()));
+    }
+    if (!Double.isNaN(curAuc.auc()) && !Double.isNaN(refAuc.auc())) {
+      p.metrics.add(MetricValue.info(DriftMethod.AUC_CHANGE, curAuc.auc() - refAuc.auc())
+          .withErrorBound(curAuc.errorBound() + refAuc.errorBound()));
+      p.notes.add(String.format(Locale.ROOT, "ROC AUC %.4f (+- %.4f) on the reference, %.4f (+- %.4f) "
+          + "on the current window: scores counted on the reference's prediction quantiles, pairs "
+          + "inside one interval counted as ties, hence the bound.", refAuc.auc(), refAuc.errorBound(),
+          curAuc.auc(), curAuc.errorBound()));
+    } else {
+      p.notes.add("ROC AUC not computed: " + (ref.positiveScores == null || cur.positiveScores == null
+          ? "the prediction is not a numeric column with reference edges (or the stored profile predates AUC)."
+          : "a window has labelled rows of one class only."));
+    }
     p.notes.add(String.format(Locale.ROOT, "Error rate at threshold %s: %.4f on %,d labelled reference "
         + "rows, %.4f on %,d labelled current rows; Brier score %.4f -> %.4f.", fmt(perf.decisionThreshold()),
         ref.errorRate(), ref.labelled, cur.errorRate(), cur.labelled, ref.brierScore(), cur.brierScore()));

@@ -16,6 +16,10 @@ public final class DriftMethod {
   public static final String MISSING_SHARE = "missing_share_change";
   public static final String ERROR_RATE = "error_rate_change";
   public static final String BRIER = "brier_change";
+  /** ROC AUC of the current window's labelled rows (binned: see {@code BinnedAuc}). */
+  public static final String AUC = "auc";
+  /** Current window's AUC minus the reference's. */
+  public static final String AUC_CHANGE = "auc_change";
 
   private DriftMethod() {}
 }

@@ -19,7 +19,10 @@ import java.util.Set;
  * @param fineBins quantile bins of the KS and Wasserstein estimates; a multiple of {@code bins}
  *     (default {@value #FINE_BINS_DEFAULT})
  * @param psiEpsilon share used for an empty PSI bucket (default 1e-4)
- * @param sketchRelativeError rank error of the reference's quantile sketch (default {@value #SKETCH_RELATIVE_ERROR_DEFAULT})
+ * @param sketchRelativeError rank error of the reference's KLL quantile sketch, as a share of the
+ *     values, reached with high probability (default {@value #SKETCH_RELATIVE_ERROR_DEFAULT}): it
+ *     sets how evenly the fine bins split the reference, not the honesty of the KS and
+ *     Wasserstein bounds, which come from exact counts
  * @param maxCategories categories a reference profile keeps per column; the rest form "other"
  *     (default {@value #MAX_CATEGORIES_DEFAULT})
  * @param maxDistinct distinct values counted per categorical column before it is reported as
@@ -39,7 +42,7 @@ public record DriftOptions(List<DriftColumn> columns, List<String> segments,
   public static final int BINS_DEFAULT = 10;
   public static final int FINE_BINS_DEFAULT = 1000;
   public static final double PSI_EPSILON_DEFAULT = 1e-4;
-  public static final double SKETCH_RELATIVE_ERROR_DEFAULT = 0.0005;
+  public static final double SKETCH_RELATIVE_ERROR_DEFAULT = 0.001;
   public static final int MAX_CATEGORIES_DEFAULT = 50;
   public static final int MAX_DISTINCT_DEFAULT = 10_000;
   public static final int MAX_SEGMENTS_DEFAULT = 100;

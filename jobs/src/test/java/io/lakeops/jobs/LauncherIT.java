@@ -63,9 +63,10 @@ class LauncherIT {
     assertEquals(0, sql.exitCode(), sql.describe());
     assertTrue(sql.out().matches("(?s).*\\blakeops\\s+\\|\\s+job_runs\\s+\\|\\s+false\\b.*"), sql.out());
     assertTrue(sql.out().matches("(?s).*\\blakeops\\s+\\|\\s+feature_catalog\\s+\\|\\s+false\\b.*"), sql.out());
-    // lakeops holds feature_catalog, job_runs, quarantine, training_sets, validation_results;
-    // 15 features; five months; genders F, M, X; one run.
-    assertEquals("[5,15,5,3,1]", sql.json().get("outputs").get("rows_per_statement").toString(), sql.out());
+    // lakeops holds drift_metrics, drift_profiles (the demo's drift report), feature_catalog,
+    // job_runs, quarantine, training_sets, validation_results; 15 features; five months;
+    // genders F, M, X; one run.
+    assertEquals("[7,15,5,3,1]", sql.json().get("outputs").get("rows_per_statement").toString(), sql.out());
 
     // Running the demo again replaces its data and records a second run.
     ProcessRun again = lakeops(dir, concat(new String[] {"demo", "-Dlakeops.demo.feature-store=false"}, small));

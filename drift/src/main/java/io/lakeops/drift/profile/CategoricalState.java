@@ -58,6 +58,34 @@ public final class CategoricalState implements Serializable {
     }
   }
 
+  /** Adds {@code count} rows of category {@code value}. */
+  public void add(String value, long count) {
+    rows += count;
+    Long c = counts.get(value);
+    if (c != null) {
+      counts.put(value, c + count);
+    } else if (counts.size() < maxDistinct) {
+      counts.put(value, count);
+    } else {
+      overflow = true;
+      otherCount += count;
+    }
+  }
+
+  public void addNulls(long count) {
+    rows += count;
+    nulls += count;
+  }
+
+  /** Adds rows whose categories were past {@code maxDistinct} where they were counted. */
+  public void addOverflow(long count) {
+    if (count > 0) {
+      rows += count;
+      overflow = true;
+      otherCount += count;
+    }
+  }
+
   public void merge(CategoricalState o) {
     rows += o.rows;
     nulls += o.nulls;

@@ -29,10 +29,4 @@ public final class GroupState implements Serializable {
       performance.merge(o.performance);
     }
   }
-
-  public void compress() {
-    for (NumericState n : numeric) {
-      n.compress();
-    }
-  }
 }

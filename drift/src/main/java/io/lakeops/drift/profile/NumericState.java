@@ -1,15 +1,15 @@
 package io.lakeops.drift.profile;
 
 import io.lakeops.drift.stats.EdgeHistogram;
+import io.lakeops.drift.stats.EdgeIndex;
 import java.io.Serializable;
 import java.util.Arrays;
-import org.apache.spark.sql.catalyst.util.QuantileSummaries;
+import io.lakeops.drift.stats.KllSketch;
 
 /**
  * Mergeable state of one numeric column: counts of rows, nulls, NaN and infinities; mean and
  * sum of squared deviations of the finite values (merged with Chan's formula); minimum and
- * maximum; while profiling a reference, a Greenwald-Khanna quantile sketch (Spark's
- * {@code QuantileSummaries}); and, once edges are known, the {@link EdgeHistogram} on them.
+ * maximum; while profiling a reference, a {@link KllSketch} of the finite values; and, once edges are known, the {@link EdgeHistogram} on them.
  */
 public final class NumericState implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -24,15 +24,21 @@ public final class NumericState implements Serializable {
   public double m2;
   public double min = Double.POSITIVE_INFINITY;
   public double max = Double.NEGATIVE_INFINITY;
-  public QuantileSummaries sketch;
+  public KllSketch sketch;
   public EdgeHistogram histogram;
+  /** Lookup of the histogram's edges, built on first use where the values are counted. */
+  private transient EdgeIndex index;
   /** Indexes into the histogram's edges of the PSI bin edges (set on reference profiles). */
   public int[] psiEdgeIndexes;
 
-  public static NumericState withSketch(double relativeError) {
+  /**
+   * A state that sketches its values (the reference's first pass): it counts rows, nulls, NaN,
+   * infinities and finite values and keeps the quantile sketch, but leaves the moments, minimum
+   * and maximum empty. {@code seed} drives the sketch's random compactions.
+   */
+  public static NumericState withSketch(double rankError, long seed) {
     NumericState s = new NumericState();
-    s.sketch = new QuantileSummaries(QuantileSummaries.defaultCompressThreshold(), relativeError,
-        new QuantileSummaries.Stats[0], 0L, false);
+    s.sketch = KllSketch.forRankError(rankError, seed);
     return s;
   }
 
@@ -62,6 +68,11 @@ public final class NumericState implements Serializable {
       return;
     }
     finite++;
+    if (sketch != null) {
+      // The sketch pass only needs the quantiles: the counting pass computes the moments again.
+      sketch.add(x);
+      return;
+    }
     double delta = x - mean;
     mean += delta / finite;
     m2 += delta * (x - mean);
@@ -71,18 +82,11 @@ public final class NumericState implements Serializable {
     if (x > max) {
       max = x;
     }
-    if (sketch != null) {
-      sketch = sketch.insert(x);
-    }
     if (histogram != null) {
-      histogram.add(x);
-    }
-  }
-
-  /** Call before shipping the state: the sketch merges and answers only when compressed. */
-  public void compress() {
-    if (sketch != null) {
-      sketch = sketch.compress();
+      if (index == null) {
+        index = new EdgeIndex(histogram.edges());
+      }
+      histogram.addAt(x, index.locate(x));
     }
   }
 
@@ -102,7 +106,7 @@ public final class NumericState implements Serializable {
     min = Math.min(min, o.min);
     max = Math.max(max, o.max);
     if (sketch != null && o.sketch != null) {
-      sketch = sketch.compress().merge(o.sketch.compress());
+      sketch.merge(o.sketch);
     } else if (o.sketch != null) {
       sketch = o.sketch;
     }
@@ -131,11 +135,11 @@ public final class NumericState implements Serializable {
     if (sketch == null || finite == 0) {
       return new Edges(new double[0], new int[0]);
     }
-    QuantileSummaries s = sketch.compress();
-    double[] raw = new double[fineBins - 1];
+    double[] ranks = new double[fineBins - 1];
     for (int k = 1; k < fineBins; k++) {
-      raw[k - 1] = (Double) s.query((double) k / fineBins).get();
+      ranks[k - 1] = (double) k / fineBins;
     }
+    double[] raw = sketch.quantiles(ranks);
     double[] distinct = Arrays.stream(raw).sorted().distinct().toArray();
     int step = fineBins / bins;
     int[] psi = java.util.stream.IntStream.range(1, bins)

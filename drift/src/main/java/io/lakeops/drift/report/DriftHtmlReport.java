@@ -223,11 +223,12 @@ public final class DriftHtmlReport {
     h.append("<h2>Methods</h2>\n<ul class=\"notes\">")
         .append(String.format(Locale.ROOT, "<li>PSI: sum of (c - r) ln(c / r) over %d reference quantile bins (categories plus an other bucket), an empty bin's share replaced by %s; drift at %s, warning at %s.</li>",
             r.options().bins(), num(r.options().psiEpsilon()), num(t.psi()), num(t.psiWarning())))
-        .append(String.format(Locale.ROOT, "<li>KS: two-sample statistic estimated on %d reference quantile bins, with its error bound (the true D lies in [D, D + bound]); asymptotic p-value (Kolmogorov distribution).</li>", r.options().fineBins()))
+        .append(String.format(Locale.ROOT, "<li>KS: two-sample statistic estimated on %d reference quantile bins (quantiles of a KLL sketch, rank error %s with high probability; both sides counted exactly on them), with its error bound computed from those counts (the true D lies in [D, D + bound]); asymptotic p-value (Kolmogorov distribution).</li>", r.options().fineBins(), num(r.options().sketchRelativeError())))
         .append(String.format(Locale.ROOT, "<li>Wasserstein-1 on the same bins (exact integrals per bin; bound shown), divided by the reference's standard deviation; flagged at %s.</li>", num(t.wasserstein())))
         .append(String.format(Locale.ROOT, "<li>Jensen-Shannon in base 2: distance (flagged at %s) and divergence (its square).</li>", num(t.jsDistance())))
         .append(String.format(Locale.ROOT, "<li>Chi-square test of homogeneity without continuity correction; L-infinity (flagged at %s); unseen share (flagged at %s).</li>", num(t.lInfinity()), num(t.unseenShare())))
         .append(String.format(Locale.ROOT, "<li>Missing share (null, NaN or infinite) tested as two proportions; drifted when the adjusted p-value is below %s and the change is at least %s.</li>", num(t.pValue()), num(t.missingShareChange())))
+        .append(r.options().performance().isPresent() ? "<li>Concept drift: error rate of the thresholded prediction on labelled rows, reference window against current window (decides); Brier score change; ROC AUC of each window from the scores counted on the reference's prediction quantiles (pairs inside one interval counted as ties, so the AUC is within its bound of the exact value).</li>" : "")
         .append(String.format(Locale.ROOT, "<li>Deciding methods: with at least %,d values on both sides PSI decides (every p-value is tiny on large samples); below that the KS or chi-square test decides at adjusted p &lt; %s. All p-values of the report are corrected together (Benjamini-Hochberg).</li>",
             r.options().largeSampleRows(), num(t.pValue())))
         .append("</ul>\n");

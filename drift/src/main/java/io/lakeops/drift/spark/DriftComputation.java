@@ -136,6 +136,7 @@ public final class DriftComputation {
         options.numericColumns().size(), options.categoricalColumns().size(),
         options.performance().isPresent(),
         options.performance().map(DriftOptions.Performance::decisionThreshold).orElse(0.5),
+        options.performance().map(p -> numericIndex(p.prediction())).orElse(-1),
         options.sketchRelativeError(), options.maxDistinct(), options.maxSegments());
     Broadcast<Map<GroupKey, double[][]>> broadcast = null;
     if (edges != null) {
@@ -163,6 +164,17 @@ public final class DriftComputation {
         broadcast.destroy();
       }
     }
+  }
+
+  /** The index of {@code name} among the numeric columns, or -1. */
+  private int numericIndex(String name) {
+    List<DriftColumn> numeric = options.numericColumns();
+    for (int i = 0; i < numeric.size(); i++) {
+      if (numeric.get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** side, segments as strings, numeric columns as doubles, categories as strings, [prediction, label]. */

@@ -72,6 +72,8 @@ public final class DriftProfiles {
       .add("invalid", DataTypes.LongType, false);
 
   private static final String PERFORMANCE = "(performance)";
+  private static final String AUC_POSITIVES = "auc_positives";
+  private static final String AUC_NEGATIVES = "auc_negatives";
 
   private final SparkSession spark;
   private final String table;
@@ -122,6 +124,16 @@ public final class DriftProfiles {
             PERFORMANCE, "performance", p.rows, 0L, 0L, 0L, 0L, 0L, 0.0, 0.0, 0.0, 0.0, null, null,
             null, null, null, null, null, 0L, 0L, false, p.labelled, p.positives, p.errors,
             p.brierSum, p.invalid));
+        if (p.positiveScores != null) {
+          // The AUC's score counts, one EdgeHistogram per class, in the numeric columns' layout.
+          for (var h : List.of(Map.entry(AUC_POSITIVES, p.positiveScores), Map.entry(AUC_NEGATIVES, p.negativeScores))) {
+            EdgeHistogram e2 = h.getValue();
+            rows.add(RowFactory.create(profile.id(), ts, definition, segColumn, k.value(), g.rows,
+                PERFORMANCE, h.getKey(), e2.total(), 0L, 0L, 0L, 0L, e2.total(), 0.0, 0.0, 0.0, 0.0,
+                seq(e2.edges()), seq(e2.atEdge()), seq(e2.interior()), seq(e2.distance()), null, null,
+                null, 0L, 0L, false, 0L, 0L, 0L, 0.0, 0L));
+          }
+        }
       }
     }
     DeltaWrites.replace(spark, spark.createDataFrame(rows, SCHEMA), table,
@@ -172,6 +184,14 @@ public final class DriftProfiles {
         p.errors = r.getAs("errors");
         p.brierSum = r.getAs("brier_sum");
         p.invalid = r.getAs("invalid");
+      } else if ((kind.equals(AUC_POSITIVES) || kind.equals(AUC_NEGATIVES)) && g.performance != null) {
+        EdgeHistogram h = new EdgeHistogram(doubles(r, "edges"), longs(r, "at_edge"),
+            longs(r, "interior"), doubles(r, "interior_distance"));
+        if (kind.equals(AUC_POSITIVES)) {
+          g.performance.positiveScores = h;
+        } else {
+          g.performance.negativeScores = h;
+        }
       }
     }
     int expected = options.numericColumns().size() + options.categoricalColumns().size();

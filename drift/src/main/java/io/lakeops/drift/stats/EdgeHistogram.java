@@ -35,7 +35,14 @@ public record EdgeHistogram(double[] edges, long[] atEdge, long[] interior, doub
 
   /** Adds one finite value (binary search on the edges). */
   public void add(double x) {
-    int i = Arrays.binarySearch(edges, x);
+    addAt(x, Arrays.binarySearch(edges, x));
+  }
+
+  /**
+   * Adds one finite value whose position {@code i} among the edges is known, as
+   * {@link Arrays#binarySearch(double[], double)} returns it (see {@link EdgeIndex}).
+   */
+  public void addAt(double x, int i) {
     if (i >= 0) {
       atEdge[i]++;
       return;

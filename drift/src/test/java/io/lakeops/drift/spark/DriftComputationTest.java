@@ -234,6 +234,54 @@ public class DriftComputationTest extends SparkTestBase {
   }
 
   @Test
+  void aucByWindowMatchesABruteForcePairCountWithinItsBoundAndSurvivesAStoredProfile() {
+    StructType schema = new StructType().add("score", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
+    java.util.Random rng = new java.util.Random(8);
+    List<Row> ref = new ArrayList<>();
+    List<Row> cur = new ArrayList<>();
+    double[][] scores = new double[2][3000];
+    boolean[][] labels = new boolean[2][3000];
+    for (int side = 0; side < 2; side++) {
+      for (int i = 0; i < 3000; i++) {
+        boolean label = rng.nextDouble() < 0.4;
+        // The model separates the classes less well in the current window; some labels missing.
+        double s = 1 / (1 + Math.exp(-(rng.nextGaussian() + (label ? (side == 0 ? 1.5 : 0.6) : 0))));
+        boolean arrived = side == 0 || i % 5 != 0;
+        scores[side][i] = s;
+        labels[side][i] = label;
+        (side == 0 ? ref : cur).add(RowFactory.create(s, arrived ? (label ? 1 : 0) : null));
+      }
+    }
+    DriftOptions options = DriftOptions.builder(List.of(DriftColumn.numeric("score")))
+        .performance(new DriftOptions.Performance("score", "label", 0.5)).build();
+    var result = new DriftComputation(spark(), options).compare(INFO,
+        spark().createDataFrame(ref, schema), "auc", spark().createDataFrame(cur, schema));
+    ColumnDrift perf = result.report().performance().orElseThrow();
+    double refExact = io.lakeops.drift.stats.BinnedAucTest.bruteForceAuc(scores[0], labels[0]);
+    double[] curScores = java.util.stream.IntStream.range(0, 3000).filter(i -> i % 5 != 0).mapToDouble(i -> scores[1][i]).toArray();
+    boolean[] curLabels = new boolean[curScores.length];
+    int j = 0;
+    for (int i = 0; i < 3000; i++) {
+      if (i % 5 != 0) {
+        curLabels[j++] = labels[1][i];
+      }
+    }
+    double curExact = io.lakeops.drift.stats.BinnedAucTest.bruteForceAuc(curScores, curLabels);
+    MetricValue auc = perf.metrics().stream().filter(m -> m.method().equals(DriftMethod.AUC)).findFirst().orElseThrow();
+    MetricValue change = perf.metrics().stream().filter(m -> m.method().equals(DriftMethod.AUC_CHANGE)).findFirst().orElseThrow();
+    assertTrue(Math.abs(auc.value() - curExact) <= auc.errorBound() + 1e-12, auc + " vs exact " + curExact);
+    assertTrue(Math.abs(change.value() - (curExact - refExact)) <= change.errorBound() + 1e-12, change + " vs exact " + (curExact - refExact));
+    assertTrue(auc.errorBound() < 0.005 && auc.errorBound() > 0, "bound " + auc.errorBound());
+
+    spark().sql("CREATE DATABASE IF NOT EXISTS drift_test");
+    DriftProfiles store = new DriftProfiles(spark(), "drift_test.drift_profiles_auc");
+    store.save(result.reference(), "auc test", Instant.parse("2025-01-31T00:00:00Z"));
+    DriftReport again = new DriftComputation(spark(), options).compare(INFO,
+        store.load("auc", options).orElseThrow(), spark().createDataFrame(cur, schema)).report();
+    assertEquals(change.value(), again.performance().orElseThrow().value(DriftMethod.AUC_CHANGE), 1e-12);
+  }
+
+  @Test
   void wrongColumnsAreRefusedNamingTheColumn() {
     StructType schema = new StructType().add("s", DataTypes.StringType);
     Dataset<Row> df = spark().createDataFrame(List.of(RowFactory.create("a")), schema);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lakeops.drift.DriftOptions;
 import io.lakeops.drift.profile.NumericState;
 import java.io.InputStream;
 import java.util.Random;
@@ -20,11 +21,10 @@ class BinnedComparisonTest {
 
   /** Histograms of both samples on the reference's sketch quantiles, as a report builds them. */
   static BinnedComparison binned(double[] a, double[] b, int fineBins) {
-    NumericState ref = NumericState.withSketch(0.0005);
+    NumericState ref = NumericState.withSketch(DriftOptions.SKETCH_RELATIVE_ERROR_DEFAULT, 1);
     for (double v : a) {
       ref.add(v);
     }
-    ref.compress();
     double[] edges = ref.edges(fineBins, 10).fine();
     EdgeHistogram ha = EdgeHistogram.empty(edges);
     EdgeHistogram hb = EdgeHistogram.empty(edges);

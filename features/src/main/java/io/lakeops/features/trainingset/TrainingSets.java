@@ -145,6 +145,33 @@ public final class TrainingSets {
         spine.table(), spineVersion, built.pinned, built.carried, built.matchedShare);
   }
 
+  /** Where a training set was written: its table and the Delta version that holds it. */
+  public record Output(String id, String table, long version) {}
+
+  /**
+   * The recorded output of training set {@code id}, or empty when the manifest has no such id
+   * (or does not exist yet). A read API for other modules: the drift job reads the pinned
+   * version of a training set as its reference.
+   */
+  public java.util.Optional<Output> output(String id) {
+    if (!spark.catalog().tableExists(manifestTable)) {
+      return java.util.Optional.empty();
+    }
+    List<Row> rows = spark.table(manifestTable).where(col("training_set_id").equalTo(id))
+        .select("output_table", "output_version").collectAsList();
+    return rows.isEmpty() ? java.util.Optional.empty()
+        : java.util.Optional.of(new Output(id, rows.get(0).getString(0), rows.get(0).getLong(1)));
+  }
+
+  /** Every training set id in the manifest (empty when it does not exist yet). */
+  public List<String> ids() {
+    if (!spark.catalog().tableExists(manifestTable)) {
+      return List.of();
+    }
+    return spark.table(manifestTable).select("training_set_id")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+  }
+
   /** The digest recorded for training set {@code id}. */
   public String recordedDigest(String id) {
     Row m = manifestRow(id);

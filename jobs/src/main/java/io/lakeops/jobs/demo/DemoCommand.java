@@ -1,10 +1,17 @@
 package io.lakeops.jobs.demo;
 
+import io.lakeops.drift.ColumnDrift;
+import io.lakeops.drift.DriftReport;
+import io.lakeops.drift.DriftStatus;
 import io.lakeops.jobs.ExitCode;
 import io.lakeops.jobs.JobCommand;
 import io.lakeops.jobs.JobContext;
 import io.lakeops.jobs.JobFailure;
 import io.lakeops.jobs.config.LakeOpsSettings;
+import io.lakeops.jobs.drift.DriftRun;
+import io.lakeops.jobs.drift.DriftSettings;
+import io.lakeops.jobs.drift.DriftSpec;
+import io.lakeops.jobs.drift.DriftSpecLoader;
 import io.lakeops.jobs.run.JobOutcome;
 import java.io.PrintStream;
 import java.time.LocalDate;
@@ -21,7 +28,9 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code lakeops demo}: generates the synthetic retail data set, writes it as raw source files
- * under the lakehouse, loads it into Delta tables and prints what it did and what to try next.
+ * under the lakehouse, loads it into Delta tables, runs the drift report of
+ * {@code conf/drift/demo_transactions.conf} on its planted drift, and prints what it did, what
+ * the report flagged and where it is, and what to try next.
  * Re-running replaces everything it wrote, so it never fails on existing data or duplicates it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
@@ -105,7 +114,16 @@ public final class DemoCommand extends JobCommand {
     Map<String, Long> features = demo.featureStore() ? featureStore(context, demo) : Map.of();
     io.lakeops.features.trainingset.TrainingSetResult trainingSet =
         demo.featureStore() ? trainingSet(context) : null;
+    DriftRun.Written drift = drift(context, demo);
     printSummary(context.out(), data, demo, raw, loaded, features, settings);
+    if (drift != null) {
+      DriftReport r = drift.report();
+      context.out().printf(Locale.ROOT, "Drift report %s (%s against %s to %s): %s; flagged: %s%n",
+          r.info().reportId(), r.info().currentFrom() + " to " + r.info().currentTo(),
+          r.info().referenceFrom(), r.info().referenceTo(), r.drifted() ? "DRIFT" : r.status(),
+          flagged(r));
+      context.out().println("  HTML report: " + drift.html());
+    }
     return JobOutcome.ok("Demo data set written to " + folder + ", loaded into " + db
             + " and materialised into " + settings.features().database())
         .withRows(rowsIn, rowsOut)
@@ -113,7 +131,54 @@ public final class DemoCommand extends JobCommand {
         .withOutput("tables", loaded)
         .withOutput("feature_tables", features)
         .withOutput("training_set", trainingSet == null ? null : Map.of("id", trainingSet.id(),
-            "table", trainingSet.outputTable(), "rows", trainingSet.rows(), "digest", trainingSet.digest()));
+            "table", trainingSet.outputTable(), "rows", trainingSet.rows(), "digest", trainingSet.digest()))
+        .withOutput("drift", drift == null ? null : Map.of("report_html", drift.html(),
+            "drifted", drift.report().drifted(), "drifted_columns", drift.report().driftedColumns()));
+  }
+
+  /** The demo's drift spec, conf/drift/demo_transactions.conf (checked before Spark). */
+  static final String DRIFT_SPEC = "demo_transactions.conf";
+
+  private DriftSpec driftSpec;
+  private DriftSettings driftSettings;
+
+  /**
+   * The drift report of the demo's orders on the planted drift: the spec's columns and segments,
+   * its current window ending on the demo's last day, and as reference the (up to) 92 days before
+   * the drift start date, so that it fits whatever dates and size the demo was given. Skipped
+   * (null) when the demo's database is not the one the spec reads, or no day precedes the drift.
+   */
+  private DriftRun.Written drift(JobContext context, LakeOpsSettings.Demo demo) throws Exception {
+    LocalDate refTo = demo.driftStartDate().minusDays(1);
+    LocalDate refFrom = demo.driftStartDate().minusDays(92);
+    if (refFrom.isBefore(demo.startDate())) {
+      refFrom = demo.startDate();
+    }
+    boolean readsDemo = driftSpec.source().query().orElse("").contains(demo.database() + ".transactions");
+    if (!readsDemo || refTo.isBefore(refFrom)) {
+      context.out().println("Drift report skipped: " + (readsDemo ? "no day before the drift start date "
+          + demo.driftStartDate() : driftSpec.file() + " does not read " + demo.database() + ".transactions") + ".");
+      return null;
+    }
+    context.step("drift report " + driftSpec.name());
+    DriftSpec spec = driftSpec.withReference(DriftSpec.Reference.window(refFrom, refTo));
+    return new DriftRun(spec, driftSettings).run(context, demo.endDateInclusive());
+  }
+
+  /** Drifted columns with their deciding methods, then warnings; "nothing" when none. */
+  private static String flagged(DriftReport r) {
+    List<String> parts = new java.util.ArrayList<>();
+    for (ColumnDrift c : r.columns()) {
+      if (c.status() == DriftStatus.DRIFT || c.status() == DriftStatus.WARN) {
+        parts.add(c.column() + " " + c.status() + " (" + String.join("+", c.decidedBy()) + ")");
+      }
+    }
+    r.performance().filter(ColumnDrift::drifted).ifPresent(p -> parts.add("concept drift"));
+    long segments = r.segments().stream().filter(ColumnDrift::drifted).count();
+    if (segments > 0) {
+      parts.add(segments + " of " + r.segments().size() + " column x segment results");
+    }
+    return parts.isEmpty() ? "nothing" : String.join(", ", parts);
   }
 
   /** The demo's feature groups, from the definitions folder (conf/features). */
@@ -124,6 +189,9 @@ public final class DemoCommand extends JobCommand {
   /** The demo's feature group definitions are checked before Spark starts. */
   @Override
   protected void checkArguments(LakeOpsSettings settings, com.typesafe.config.Config config) {
+    driftSettings = DriftSettings.from(config);
+    driftSpec = DriftSpecLoader.load(settings.features().definitionsDir().resolveSibling("drift")
+        .resolve(DRIFT_SPEC));
     if (!settings.demo().featureStore()) {
       return;
     }

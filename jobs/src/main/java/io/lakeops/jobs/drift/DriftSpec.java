@@ -18,6 +18,11 @@ import java.util.Optional;
 public record DriftSpec(String name, String file, Source source, String timeColumn,
     int currentDays, Reference reference, DriftOptions options) {
 
+  /** This spec with another reference. */
+  public DriftSpec withReference(Reference other) {
+    return new DriftSpec(name, file, source, timeColumn, currentDays, other, options);
+  }
+
   /** A table name or a SQL query. */
   public record Source(Optional<String> table, Optional<String> query) {
     public String describe() {
@@ -27,11 +32,20 @@ public record DriftSpec(String name, String file, Source source, String timeColu
 
   /**
    * Exactly one of: a stored profile id; a fixed window (from, to); a relative window (days
-   * before the current window, after a gap); the whole of {@code table}. {@code table} may
-   * accompany a window (the reference then reads another table, such as a training set).
+   * before the current window, after a gap); the whole of {@code table}; the whole of a
+   * training set ({@code trainingSet}, an id of the training-set manifest, read at its pinned
+   * Delta version). {@code table} or {@code trainingSet} may accompany a window (the reference
+   * then reads that table's rows in the window).
    */
-  public record Reference(Optional<String> profile, Optional<String> table, Optional<LocalDate> from,
-      Optional<LocalDate> to, Optional<Integer> days, int gapDays) {
+  public record Reference(Optional<String> profile, Optional<String> table,
+      Optional<String> trainingSet, Optional<LocalDate> from, Optional<LocalDate> to,
+      Optional<Integer> days, int gapDays) {
+
+    /** A fixed window of the source: how the demo points its report at its planted drift. */
+    public static Reference window(LocalDate from, LocalDate to) {
+      return new Reference(Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(from),
+          Optional.of(to), Optional.empty(), 0);
+    }
 
     public LocalDate[] window(LocalDate currentFrom) {
       if (from.isPresent()) {
@@ -48,7 +62,8 @@ public record DriftSpec(String name, String file, Source source, String timeColu
       if (profile.isPresent()) {
         return "stored profile " + profile.get();
       }
-      String what = table.map(t -> "table " + t).orElse("the source");
+      String what = trainingSet.map(t -> "training set " + t)
+          .orElseGet(() -> table.map(t -> "table " + t).orElse("the source"));
       if (from.isPresent()) {
         return what + ", fixed window";
       }

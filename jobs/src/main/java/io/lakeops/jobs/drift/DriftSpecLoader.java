@@ -11,6 +11,7 @@ import io.lakeops.drift.DriftColumn;
 import io.lakeops.drift.DriftOptions;
 import io.lakeops.drift.DriftThresholds;
 import io.lakeops.jobs.config.ConfigProblem;
+import io.lakeops.jobs.config.DefinitionReader;
 import io.lakeops.jobs.config.InvalidConfigException;
 import io.lakeops.jobs.config.SettingsReader;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ public final class DriftSpecLoader {
       throw new InvalidConfigException(List.of(new ConfigProblem("", ConfigProblem.describe(e.origin()),
           "Cannot read the drift spec " + file + ": " + e.getMessage())));
     }
-    SpecReader r = new SpecReader(raw, "", problems);
+    DefinitionReader r = new DefinitionReader(raw, "", problems);
     r.unknownKeys(Set.of("name", "description", "source", "current", "reference", "columns",
         "segments", "prediction", "settings", "thresholds"));
     String fileName = file.getFileName().toString().replaceFirst("\\.conf$", "");
@@ -65,11 +66,11 @@ public final class DriftSpecLoader {
     // source
     DriftSpec.Source source = new DriftSpec.Source(Optional.empty(), Optional.empty());
     String timeColumn = "";
-    Optional<SpecReader> s = r.object("source");
+    Optional<DefinitionReader> s = r.object("source");
     if (s.isEmpty()) {
       r.problem("source", "Missing required value for 'source': give { table = db.table (or query = \"SELECT ...\"), time-column = ... }.");
     } else {
-      SpecReader src = s.get();
+      DefinitionReader src = s.get();
       src.unknownKeys(Set.of("table", "query", "time-column"));
       Optional<String> table = src.optionalString("table");
       Optional<String> query = src.optionalString("query");
@@ -93,7 +94,7 @@ public final class DriftSpecLoader {
 
     // current
     int currentDays = 30;
-    Optional<SpecReader> cur = r.object("current");
+    Optional<DefinitionReader> cur = r.object("current");
     if (cur.isPresent()) {
       cur.get().unknownKeys(Set.of("days"));
       currentDays = cur.get().integer("days", 30, 1);
@@ -101,15 +102,16 @@ public final class DriftSpecLoader {
 
     // reference
     DriftSpec.Reference reference = null;
-    Optional<SpecReader> ref = r.object("reference");
+    Optional<DefinitionReader> ref = r.object("reference");
     if (ref.isEmpty()) {
       r.problem("reference", "Missing required value for 'reference': give a window { from, to } or "
           + "{ days }, a table, or a stored profile id.");
     } else {
-      SpecReader rr = ref.get();
-      rr.unknownKeys(Set.of("profile", "table", "from", "to", "days", "gap-days"));
+      DefinitionReader rr = ref.get();
+      rr.unknownKeys(Set.of("profile", "table", "training-set", "from", "to", "days", "gap-days"));
       Optional<String> profile = rr.optionalString("profile");
       Optional<String> table = rr.optionalString("table");
+      Optional<String> trainingSet = rr.optionalString("training-set");
       Optional<LocalDate> from = date(rr, "from");
       Optional<LocalDate> to = date(rr, "to");
       Optional<Integer> days = rr.has("days") ? Optional.of(rr.integer("days", 1, 1)) : Optional.empty();
@@ -121,26 +123,27 @@ public final class DriftSpecLoader {
       } else if (from.isPresent() && from.get().isAfter(to.get())) {
         rr.problem("from", "Cannot use reference window " + from.get() + " to " + to.get() + ": 'from' is after 'to'.");
       }
-      if (kinds > 1 || (profile.isPresent() && table.isPresent())) {
-        rr.problem("profile", "Cannot define the reference twice: give one of a stored 'profile', a fixed window "
-            + "('from' and 'to'), a relative window ('days', 'gap-days'), or a 'table' (optionally with a window).");
-      } else if (kinds == 0 && table.isEmpty()) {
+      int tables = (table.isPresent() ? 1 : 0) + (trainingSet.isPresent() ? 1 : 0);
+      if (kinds > 1 || tables > 1 || (profile.isPresent() && tables > 0)) {
+        rr.problem(trainingSet.isPresent() ? "training-set" : "profile", "Cannot define the reference twice: give one of a stored 'profile', a fixed window "
+            + "('from' and 'to'), a relative window ('days', 'gap-days'), a 'table' or a 'training-set' (optionally with a window).");
+      } else if (kinds == 0 && tables == 0) {
         rr.problem("days", "Missing reference: give a stored 'profile', a fixed window ('from' and 'to'), "
-            + "a relative window ('days'), or a 'table'.");
+            + "a relative window ('days'), a 'table', or a 'training-set' id.");
       }
       table.filter(t -> !SettingsReader.isTableName(t)).ifPresent(t ->
           rr.problem("table", "Cannot use \"" + t + "\" as a table name: expected database.table."));
-      reference = new DriftSpec.Reference(profile, table, from, to, days, gap);
+      reference = new DriftSpec.Reference(profile, table, trainingSet, from, to, days, gap);
     }
 
     // columns
     List<DriftColumn> columns = new ArrayList<>();
-    Optional<SpecReader> cols = r.object("columns");
+    Optional<DefinitionReader> cols = r.object("columns");
     Set<String> critical = new LinkedHashSet<>();
     if (cols.isEmpty()) {
       r.problem("columns", "Missing required value for 'columns': give { numeric = [...], categorical = [...] }.");
     } else {
-      SpecReader c = cols.get();
+      DefinitionReader c = cols.get();
       c.unknownKeys(Set.of("numeric", "categorical", "critical"));
       Set<String> seen = new LinkedHashSet<>();
       critical.addAll(c.stringList("critical"));
@@ -169,9 +172,9 @@ public final class DriftSpecLoader {
 
     // prediction and label
     Optional<DriftOptions.Performance> performance = Optional.empty();
-    Optional<SpecReader> pred = r.object("prediction");
+    Optional<DefinitionReader> pred = r.object("prediction");
     if (pred.isPresent()) {
-      SpecReader p = pred.get();
+      DefinitionReader p = pred.get();
       p.unknownKeys(Set.of("column", "label", "threshold", "critical"));
       String column = p.requiredString("column");
       Optional<String> label = p.optionalString("label");
@@ -188,8 +191,8 @@ public final class DriftSpecLoader {
     }
 
     DriftOptions options = null;
-    Optional<SpecReader> settings = r.object("settings");
-    Optional<SpecReader> thresholds = r.object("thresholds");
+    Optional<DefinitionReader> settings = r.object("settings");
+    Optional<DefinitionReader> thresholds = r.object("thresholds");
     try {
       DriftThresholds t = thresholds(thresholds.orElse(null));
       DriftOptions.Builder b = DriftOptions.builder(columns).segments(segments).thresholds(t);
@@ -224,7 +227,7 @@ public final class DriftSpecLoader {
     return new DriftSpec(name, file.toString(), source, timeColumn, currentDays, reference, options);
   }
 
-  private static DriftThresholds thresholds(SpecReader t) {
+  private static DriftThresholds thresholds(DefinitionReader t) {
     DriftThresholds d = DriftThresholds.defaults();
     if (t == null) {
       return d;
@@ -239,7 +242,7 @@ public final class DriftSpecLoader {
         t.number("error-rate-change", d.errorRateChange()));
   }
 
-  private static Optional<LocalDate> date(SpecReader r, String key) {
+  private static Optional<LocalDate> date(DefinitionReader r, String key) {
     Optional<String> text = r.optionalString(key);
     if (text.isEmpty()) {
       return Optional.empty();

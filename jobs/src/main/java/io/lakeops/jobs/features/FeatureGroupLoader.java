@@ -13,6 +13,7 @@ import io.lakeops.features.definition.FeatureGroup;
 import io.lakeops.features.definition.SourceSpec;
 import io.lakeops.features.definition.WindowAggregate;
 import io.lakeops.jobs.config.ConfigProblem;
+import io.lakeops.jobs.config.DefinitionReader;
 import io.lakeops.jobs.config.InvalidConfigException;
 import io.lakeops.jobs.config.SettingsReader;
 import java.io.IOException;

@@ -13,6 +13,7 @@ import io.lakeops.features.trainingset.SpineSource;
 import io.lakeops.features.trainingset.TrainingSetSpec;
 import io.lakeops.jobs.config.ClosestKey;
 import io.lakeops.jobs.config.ConfigProblem;
+import io.lakeops.jobs.config.DefinitionReader;
 import io.lakeops.jobs.config.InvalidConfigException;
 import io.lakeops.jobs.config.SettingsReader;
 import java.nio.file.Files;

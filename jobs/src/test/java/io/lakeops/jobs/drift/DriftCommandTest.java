@@ -52,6 +52,12 @@ class DriftCommandTest extends SparkTestBase {
   void findsThePlantedDemoDriftAndNothingBeforeIt() throws IOException {
     Launch.Result demo = lakeops("demo", "-Dlakeops.demo.customers=600", "-Dlakeops.demo.feature-store=false");
     assertEquals(0, demo.exitCode(), demo.out() + demo.err());
+    // The demo runs the report itself on its planted drift and says where the page is.
+    JsonNode demoDrift = demo.json().get("outputs").get("drift");
+    assertTrue(demoDrift.get("drifted").asBoolean(), demo.out());
+    assertTrue(Files.isRegularFile(Path.of(demoDrift.get("report_html").asText())), demo.out());
+    assertTrue(demo.out().contains("  HTML report: " + demoDrift.get("report_html").asText()), demo.out());
+    assertTrue(demo.out().matches("(?s).*Drift report demo_transactions/2025-12-31 .*: DRIFT; flagged: .*amount DRIFT .*"), demo.out());
 
     Launch.Result after = lakeops("drift", "--spec", SPEC, "--run-date", "2025-12-31");
     assertEquals(0, after.exitCode(), after.out() + after.err());
@@ -90,7 +96,49 @@ class DriftCommandTest extends SparkTestBase {
     JsonNode b = before.json().get("outputs");
     assertFalse(b.get("drifted").asBoolean(), before.out());
     assertEquals(List.of(), texts(b.get("drifted_columns")), before.out());
-    assertEquals(2, spark().sql("SELECT DISTINCT run_date FROM drift_job_test.drift_metrics").count());
+    assertEquals(2, spark().sql("SELECT DISTINCT run_date FROM drift_job_test.drift_metrics "
+        + "WHERE report_name = 'demo_transactions'").count());
+  }
+
+  @Test
+  void aTrainingSetReferenceReadsItsPinnedVersionAndAnUnknownIdNamesTheClosest() throws IOException {
+    spark().sql("CREATE DATABASE IF NOT EXISTS drift_job_test");
+    // Version 0 of the training set's table is like the current orders; version 1 (a later
+    // rebuild) is not, and has fewer rows. The manifest pins version 0.
+    spark().range(0, 3000).selectExpr("10 + randn(1) AS amount",
+            "CASE WHEN id % 3 = 0 THEN 'app' ELSE 'web' END AS channel",
+            "date_add(DATE'2025-01-01', CAST(id % 60 AS INT)) AS txn_date")
+        .write().format("delta").mode("overwrite").saveAsTable("drift_job_test.churn_ts");
+    spark().range(0, 2000).selectExpr("40 + randn(2) AS amount", "'app' AS channel",
+            "date_add(DATE'2025-01-01', CAST(id % 60 AS INT)) AS txn_date")
+        .write().format("delta").mode("overwrite").saveAsTable("drift_job_test.churn_ts");
+    spark().sql("CREATE OR REPLACE TABLE drift_job_test.training_sets (training_set_id STRING, "
+        + "output_table STRING, output_version BIGINT, created_at TIMESTAMP) USING delta");
+    spark().sql("INSERT INTO drift_job_test.training_sets VALUES "
+        + "('demo_churn-0001', 'drift_job_test.churn_ts', 0, TIMESTAMP'2025-02-01 00:00:00')");
+    spark().range(0, 3000).selectExpr("10 + randn(3) AS amount",
+            "CASE WHEN id % 3 = 0 THEN 'app' ELSE 'web' END AS channel",
+            "date_add(DATE'2025-03-01', CAST(id % 30 AS INT)) AS txn_date")
+        .write().format("delta").mode("overwrite").saveAsTable("drift_job_test.orders");
+    Path spec = dir.resolve("training_set_reference.conf");
+    Files.writeString(spec, String.join("\n",
+        "source { table = drift_job_test.orders, time-column = txn_date }",
+        "reference { training-set = \"demo_churn-0001\" }",
+        "columns { numeric = [amount], categorical = [channel] }"));
+    String manifest = "-Dlakeops.features.tables.training-sets=drift_job_test.training_sets";
+
+    Launch.Result r = lakeops("drift", "--spec", spec.toString(), "--run-date", "2025-03-30", manifest);
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    JsonNode out = r.json().get("outputs");
+    assertEquals(3000, out.get("reference_rows").asLong(), "the pinned version's rows: " + r.out());
+    assertEquals(List.of(), texts(out.get("drifted_columns")), r.out());
+
+    Files.writeString(spec, Files.readString(spec).replace("demo_churn-0001", "demo_churn-001"));
+    Launch.Result unknown = lakeops("drift", "--spec", spec.toString(), "--run-date", "2025-03-30", manifest);
+    assertEquals(2, unknown.exitCode(), unknown.out() + unknown.err());
+    String message = unknown.json().get("message").asText();
+    assertTrue(message.contains("Cannot find training set 'demo_churn-001' in drift_job_test.training_sets "
+        + "(reference.training-set of " + spec + "). The closest id is 'demo_churn-0001'."), message);
   }
 
   @Test

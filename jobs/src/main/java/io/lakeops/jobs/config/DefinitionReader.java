@@ -1,12 +1,10 @@
-package io.lakeops.jobs.features;
+package io.lakeops.jobs.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import io.lakeops.jobs.config.ClosestKey;
-import io.lakeops.jobs.config.ConfigProblem;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,41 +13,42 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Typed, strict reads from one object of a definition file: every key read is remembered, and
+ * Typed, strict reads from one object of a definition file (feature groups, training-set specs,
+ * drift specs): every key read is remembered, and
  * {@link #unknownKeys} reports the rest with the closest known key. Problems are collected with
  * the file and line, never thrown one by one.
  */
-final class DefinitionReader {
+public final class DefinitionReader {
 
   private final Config config;
   private final String prefix;
   private final List<ConfigProblem> problems;
 
-  DefinitionReader(Config config, String prefix, List<ConfigProblem> problems) {
+  public DefinitionReader(Config config, String prefix, List<ConfigProblem> problems) {
     this.config = config;
     this.prefix = prefix;
     this.problems = problems;
   }
 
-  String path(String key) {
+  public String path(String key) {
     return prefix.isEmpty() ? key : prefix + "." + key;
   }
 
-  String where(String key) {
+  public String where(String key) {
     return config.hasPathOrNull(key) && !config.getIsNull(key)
         ? ConfigProblem.describe(config.getValue(key).origin())
         : ConfigProblem.describe(config.origin());
   }
 
-  void problem(String key, String message) {
+  public void problem(String key, String message) {
     problems.add(new ConfigProblem(path(key), where(key), message));
   }
 
-  boolean has(String key) {
+  public boolean has(String key) {
     return config.hasPath(key);
   }
 
-  String requiredString(String key) {
+  public String requiredString(String key) {
     if (!config.hasPath(key)) {
       problem(key, "Missing required value for '" + path(key) + "': expected a string.");
       return "";
@@ -57,7 +56,7 @@ final class DefinitionReader {
     return string(key, "");
   }
 
-  String string(String key, String fallback) {
+  public String string(String key, String fallback) {
     if (!config.hasPath(key)) {
       return fallback;
     }
@@ -70,11 +69,11 @@ final class DefinitionReader {
     }
   }
 
-  Optional<String> optionalString(String key) {
+  public Optional<String> optionalString(String key) {
     return config.hasPath(key) ? Optional.of(string(key, "")) : Optional.empty();
   }
 
-  int integer(String key, int fallback, int min) {
+  public int integer(String key, int fallback, int min) {
     if (!config.hasPath(key)) {
       return fallback;
     }
@@ -90,7 +89,7 @@ final class DefinitionReader {
     }
   }
 
-  Optional<Double> optionalDouble(String key) {
+  public Optional<Double> optionalDouble(String key) {
     if (!config.hasPath(key)) {
       return Optional.empty();
     }
@@ -102,11 +101,11 @@ final class DefinitionReader {
     }
   }
 
-  double number(String key, double fallback) {
+  public double number(String key, double fallback) {
     return optionalDouble(key).orElse(fallback);
   }
 
-  boolean bool(String key, boolean fallback) {
+  public boolean bool(String key, boolean fallback) {
     if (!config.hasPath(key)) {
       return fallback;
     }
@@ -118,7 +117,7 @@ final class DefinitionReader {
     }
   }
 
-  List<String> stringList(String key) {
+  public List<String> stringList(String key) {
     if (!config.hasPath(key)) {
       return List.of();
     }
@@ -130,7 +129,7 @@ final class DefinitionReader {
     }
   }
 
-  java.time.Duration duration(String key, java.time.Duration fallback) {
+  public java.time.Duration duration(String key, java.time.Duration fallback) {
     if (!config.hasPath(key)) {
       return fallback;
     }
@@ -142,7 +141,7 @@ final class DefinitionReader {
     }
   }
 
-  Optional<DefinitionReader> object(String key) {
+  public Optional<DefinitionReader> object(String key) {
     if (!config.hasPath(key)) {
       return Optional.empty();
     }
@@ -153,7 +152,7 @@ final class DefinitionReader {
     return Optional.of(new DefinitionReader(config.getConfig(key), path(key), problems));
   }
 
-  List<DefinitionReader> objectList(String key) {
+  public List<DefinitionReader> objectList(String key) {
     List<DefinitionReader> list = new ArrayList<>();
     if (!config.hasPath(key)) {
       return list;
@@ -170,18 +169,18 @@ final class DefinitionReader {
   }
 
   /** Keys and values of an object whose keys are free (column names). */
-  Map<String, ConfigValue> entries(String key) {
+  public Map<String, ConfigValue> entries(String key) {
     Map<String, ConfigValue> entries = new LinkedHashMap<>();
     object(key).ifPresent(o -> o.config.root().forEach(entries::put));
     return entries;
   }
 
-  DefinitionReader child(String key, ConfigValue value) {
+  public DefinitionReader child(String key, ConfigValue value) {
     return new DefinitionReader(((ConfigObject) value).toConfig(), path(key), problems);
   }
 
   /** Reports every key of this object that is not in {@code known}. */
-  void unknownKeys(Set<String> known) {
+  public void unknownKeys(Set<String> known) {
     for (String key : config.root().keySet()) {
       if (!known.contains(key)) {
         problems.add(new ConfigProblem(path(key),
