@@ -17,8 +17,9 @@ import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The streaming pass of the point-in-time join, over one range partition of the narrow union of
- * spine rows and feature rows, sorted by (key hash, keys, time, kind) with feature rows before
- * spine rows at equal times (so {@code event_ts <= spine time} includes equality).
+ * spine rows and feature rows, sorted by (key hash, time, kind) with feature rows before spine
+ * rows at equal times (so {@code event_ts <= spine time} includes equality). Entities that share
+ * a key hash interleave in time; the pass keeps a state per entity within a run of one hash.
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, then time (micros), kind (0 feature,
  * 1 spine), group index, created (micros), commit version, row id, spine payload (struct).
@@ -130,9 +131,9 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
     private long currentHash;
     private Object[] currentKey;
     private Staircase[] state;
-    /** The finished entities of the current key hash (usually none: hashes rarely collide). */
-    private final List<Object[]> runKeys = new ArrayList<>();
-    private final List<Staircase[]> runStates = new ArrayList<>();
+    /** The entities of the current key hash and their states (usually one). */
+    private final java.util.LinkedHashMap<List<Object>, Staircase[]> run =
+        new java.util.LinkedHashMap<>();
     private long unresolved;
     private final List<InternalRow> tail = new ArrayList<>();
     private boolean finished;
@@ -161,14 +162,14 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       return r;
     }
 
-    /** Starts a new entity's state with its own copy of the key (input rows are reused). */
-    private void startKey() {
+    /** Switches to the state of the entity in {@link #key} (a copy: input rows are reused). */
+    private void switchKey() {
       Object[] copy = new Object[keys];
       for (int i = 0; i < keys; i++) {
         copy[i] = key[i] instanceof UTF8String u ? u.clone() : key[i];
       }
       currentKey = copy;
-      state = newState();
+      state = run.computeIfAbsent(Arrays.asList(copy), k -> newState());
     }
 
     private InternalRow advance() {
@@ -190,16 +191,13 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
           started = true;
           firstHash = hash;
           currentHash = hash;
-          startKey();
+          switchKey();
         } else if (hash != currentHash) {
-          runKeys.clear();
-          runStates.clear();
+          run.clear();
           currentHash = hash;
-          startKey();
+          switchKey();
         } else if (!Arrays.equals(currentKey, key)) {
-          runKeys.add(currentKey);
-          runStates.add(state);
-          startKey();
+          switchKey();
         }
         int kind = row.getInt(keys + 2);
         if (kind == 0) {
@@ -227,10 +225,9 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
         finished = true;
         if (started) {
           tail.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
-          for (int i = 0; i < runKeys.size(); i++) {
-            tail.add(endState(part, currentHash, runKeys.get(i), runStates.get(i)));
+          for (java.util.Map.Entry<List<Object>, Staircase[]> e : run.entrySet()) {
+            tail.add(endState(part, currentHash, e.getKey().toArray(), e.getValue()));
           }
-          tail.add(endState(part, currentHash, currentKey, state));
         }
       }
       return tail.isEmpty() ? null : tail.remove(0);

@@ -202,11 +202,27 @@ public final class PointInTimeJoin {
   /** Test hook: key hashes modulo this (when positive), to make distinct entities collide. */
   static volatile int hashBucketsForTesting = 0;
 
+  /**
+   * The key hash: 23 bits of xxhash64 of the keys, so that (hash, time in seconds) packs into one
+   * non-negative long, the sort's prefix (see {@link #SORT_KEY}). Entities sharing a hash are kept
+   * apart by the pass.
+   */
   private static Column keyHash(List<Column> keys) {
     Column h = functions.xxhash64(keys.toArray(new Column[0]));
     int buckets = hashBucketsForTesting;
-    return buckets > 0 ? functions.pmod(h, lit((long) buckets)) : h;
+    return buckets > 0 ? functions.pmod(h, lit((long) buckets))
+        : h.bitwiseAND(lit(HASH_MASK));
   }
+
+  private static final long HASH_MASK = (1L << 23) - 1;
+
+  /**
+   * The first sort column: {@code h << 40 | (t div 10^6 + 2^39)}, monotone in (h, t) (the seconds
+   * of any Spark timestamp fit in 40 bits with the offset), so Spark's sort prefix (this long)
+   * decides nearly every comparison; (t, kind) break the ties within a second.
+   */
+  private static final String SORT_KEY =
+      "shiftleft(h, 40) | ((t div 1000000) + 549755813888)";
 
   private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
       List<FeatureRequest> pinned, List<StructType> schemas, boolean single,
@@ -296,10 +312,7 @@ public final class PointInTimeJoin {
         (UDF2<Long, Long, Integer>) (h, t) -> bounds.route(bounds.partition(h, t)),
         DataTypes.IntegerType);
     List<Column> sortOrder = new ArrayList<>();
-    sortOrder.add(col("h"));
-    for (int i = 0; i < spineKeys.size(); i++) {
-      sortOrder.add(col("k" + i));
-    }
+    sortOrder.add(expr(SORT_KEY));
     sortOrder.add(col("t"));
     sortOrder.add(col("kind"));
     Dataset<Row> sorted = union
