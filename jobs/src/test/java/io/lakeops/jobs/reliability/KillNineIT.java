@@ -39,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * commit of the target table, as measured on an uninterrupted run. The seeds are stratified, so
  * the kills spread over the window. After each kill the target table holds either its previous
  * content or the complete new one (content digests), never a part; then the same command, run
- * again, exits 0 and leaves exactly the content of an uninterrupted run. The embedded Derby
+ * again, exits 0 and leaves exactly the content of an uninterrupted run. The last seed of each
+ * job kills right after the target's commit instead (before the run records its end), where the
+ * rerun must write the same content again without duplicates. The embedded Derby
  * metastore's lock file, left behind by the killed JVM, does not stop the rerun.
  *
  * <p>{@code training-set} and {@code drift} write several tables each; they are killed at points
@@ -121,23 +123,33 @@ class KillNineIT {
 
   /**
    * Starts the job, kills it with SIGKILL {@code seed}'s point into the window, checks that the
-   * target is at {@code before} or at the rerun's content, and runs the command again.
+   * target is at {@code before} or at the rerun's content, and runs the command again. The last
+   * seed kills right after the target's commit instead (its next {@code _delta_log} file polled),
+   * before the run records its end: the rerun must then leave the same content again.
    */
   private Fault killAndRerun(List<String> args, Pattern windowStart, Path target, TableDigest before,
       int seed, Duration window) throws Exception {
     long delay;
     boolean alive;
     boolean committed;
+    boolean afterCommit = seed == SEEDS - 1;
+    long version = logVersion(target);
     try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
       ProcessHandle.Info info = ProcessHandle.of(p.pid()).orElseThrow().info();
       assertTrue(info.command().orElse("").endsWith("/java"), "the killed process is the JVM: " + info);
       Optional<Instant> recorded = p.awaitLine(windowStart, LIMIT);
       assertTrue(recorded.isPresent(), "the run never started writing:\n" + p.err());
-      // Stratified: seed i falls in the i-th of SEEDS equal slices of the window.
-      double u = (seed % SEEDS + new SplittableRandom(seed).nextDouble()) / SEEDS;
-      delay = (long) (u * window.toMillis());
-      Thread.sleep(Math.max(0, delay - Duration.between(recorded.get(), Instant.now()).toMillis()));
-      committed = p.matches(commitOf(target));
+      if (afterCommit) {
+        assertTrue(awaitCommit(p, target, version), "the run never committed " + target + ":\n" + p.err());
+        delay = Duration.between(recorded.get(), Instant.now()).toMillis();
+      } else {
+        // Stratified: timed seed i falls in the i-th of SEEDS - 1 equal slices of the window.
+        int timed = SEEDS - 1;
+        double u = (seed % timed + new SplittableRandom(seed).nextDouble()) / timed;
+        delay = (long) (u * window.toMillis());
+        Thread.sleep(Math.max(0, delay - Duration.between(recorded.get(), Instant.now()).toMillis()));
+      }
+      committed = afterCommit || p.matches(commitOf(target));
       alive = p.kill();
     }
     TableDigest afterKill = TableDigest.of(target);
