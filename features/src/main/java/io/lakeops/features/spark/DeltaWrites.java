@@ -72,10 +72,38 @@ public final class DeltaWrites {
     }
   }
 
+  /**
+   * The database of {@code table}, and the table itself when an earlier run created it and was
+   * killed between its Delta commit and its metastore entry (the first write of a table commits
+   * version 0, then registers the name): that orphan, a complete Delta table at the table's
+   * default location, is registered by location (an external table) instead of stopping every
+   * later run with "the location is not empty".
+   */
   public static void ensureDatabase(SparkSession spark, String table) {
     int dot = table.indexOf('.');
     if (dot > 0) {
       spark.sql("CREATE DATABASE IF NOT EXISTS " + table.substring(0, dot));
+    }
+    adoptInterruptedCreate(spark, table);
+  }
+
+  private static void adoptInterruptedCreate(SparkSession spark, String table) {
+    if (spark.catalog().tableExists(table)) {
+      return;
+    }
+    try {
+      var catalog = spark.sessionState().catalog();
+      java.net.URI location = catalog.defaultTablePath(
+          spark.sessionState().sqlParser().parseTableIdentifier(table));
+      org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(location), "_delta_log");
+      var fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(log) || fs.globStatus(new org.apache.hadoop.fs.Path(log, "*.json")).length == 0) {
+        return;
+      }
+      spark.sql("CREATE TABLE IF NOT EXISTS " + table + " USING delta LOCATION '"
+          + location.toString().replace("\\", "\\\\").replace("'", "\\'") + "'");
+    } catch (java.io.IOException | org.apache.spark.sql.catalyst.parser.ParseException e) {
+      throw new IllegalStateException("Cannot check the location of " + table + ": " + e.getMessage(), e);
     }
   }
 }

@@ -47,6 +47,17 @@ public final class RowValidator {
         + " fields, found "), when(fields.isNull(), lit("an unterminated quote"))
             .otherwise(functions.size(fields).cast("string")))));
     Column wellFormed = isData.and(malformed.unary_$bang());
+    // Bytes that are not text in the source's encoding: quarantined, naming the column, before a
+    // free-text column could take them as U+FFFD.
+    String encoding = SourceReader.encoding(source);
+    String undecodable = "invalid " + encoding + ": bytes that are not " + encoding + " text (read as "
+        + "U+FFFD); if the source uses another encoding, declare it as source.options.encoding";
+    Column badBytes = col(SourceReader.UNDECODABLE);
+    reasons.add(when(isData.and(malformed.or(functions.array_contains(badBytes, 0)))
+        .and(functions.size(badBytes).gt(0)).and(functions.array_contains(badBytes, -1).unary_$bang()),
+        lit("line: " + undecodable)));
+    reasons.add(when(isData.and(functions.array_contains(badBytes, -1)),
+        lit("malformed record: not valid " + source.format().toUpperCase(java.util.Locale.ROOT))));
 
     Dataset<Row> frame = raw;
     for (int i = 0; i < group.columns().size(); i++) {
@@ -68,6 +79,7 @@ public final class RowValidator {
       boolean isEventTime = c.name().equals(source.eventTimeColumn());
 
       Column typed = convert(value, c.type());
+      reasons.add(when(wellFormed.and(functions.array_contains(badBytes, i + 1)), lit(label + undecodable)));
       if (c.notNull() || group.entityKeys().contains(c.name()) || isEventTime) {
         reasons.add(when(wellFormed.and(value.isNull()), lit(label + "missing value (required)")));
       }

@@ -33,7 +33,9 @@ import org.apache.spark.sql.types.DataTypes;
  * Reads a group's source for one run date into a uniform frame, one row per input line (text)
  * or record (typed sources): {@code _source} (file or table), {@code _row_number},
  * {@code _raw} (the original text, or the record as JSON), {@code _kind} (data, header,
- * skipped, blank) and {@code _fields} (the values as text, in declared column order).
+ * skipped, blank), {@code _fields} (the values as text, in declared column order) and
+ * {@code _undecodable} (the positions of fields whose bytes are not text in the source's
+ * encoding: UTF-8, or {@code source.options.encoding}).
  * Structural problems (no input, a header or schema that does not match the declared columns)
  * raise {@link IngestRejected} naming the file and column.
  */
@@ -44,6 +46,8 @@ public final class SourceReader {
   public static final String RAW = "_raw";
   public static final String KIND = "_kind";
   public static final String FIELDS = "_fields";
+  /** 1-based positions of fields with bytes that are not text in the source's encoding. */
+  public static final String UNDECODABLE = "_undecodable";
 
   private SourceReader() {}
 
@@ -73,13 +77,18 @@ public final class SourceReader {
     if (source.header()) {
       checkHeaders(spark, group, files);
     }
+    String charset = encoding(source);
     Dataset<Row> lines = spark.read().option("lineSep", "\n").text(files.toArray(String[]::new))
         .withColumn(SOURCE, functions.input_file_name())
         .withColumn("_order", functions.monotonically_increasing_id());
     // Line numbers per file; partitions of one file come in offset order.
     lines = lines.withColumn(ROW, functions.row_number().over(
         Window.partitionBy(SOURCE).orderBy("_order")).cast(DataTypes.LongType)).drop("_order");
-    Column value = functions.regexp_replace(col("value"), "\r$", "");
+    // The text reader keeps each line's bytes; decode them here, in the declared encoding.
+    Column bytes = col("value").cast(DataTypes.BinaryType);
+    Column text = isUtf8(charset) ? col("value")
+        : functions.udf(new UndecodableFields.Decoder(charset), DataTypes.StringType).apply(bytes);
+    Column value = functions.regexp_replace(text, "\r$", "");
     Column skipped = lit(false);
     for (String pattern : source.skipLinesMatching()) {
       skipped = skipped.or(value.rlike(pattern));
@@ -90,12 +99,33 @@ public final class SourceReader {
         .otherwise(lit("data"));
     Column fields = functions.udf(new LineSplitter(source.delimiter()),
         DataTypes.createArrayType(DataTypes.StringType)).apply(value);
-    return lines.select(col(SOURCE), col(ROW), value.as(RAW), kind.as(KIND), fields.as(FIELDS));
+    Column undecodable = functions.udf(new UndecodableFields(charset, source.delimiter()),
+        DataTypes.createArrayType(DataTypes.IntegerType)).apply(bytes);
+    return lines.select(col(SOURCE), col(ROW), value.as(RAW), kind.as(KIND), fields.as(FIELDS),
+        undecodable.as(UNDECODABLE));
+  }
+
+  /** The encoding of a text source: {@code source.options.encoding} (or charset), else UTF-8. */
+  public static String encoding(SourceSpec source) {
+    for (var e : source.options().entrySet()) {
+      if (e.getKey().equalsIgnoreCase("encoding") || e.getKey().equalsIgnoreCase("charset")) {
+        return java.nio.charset.Charset.forName(e.getValue()).name();
+      }
+    }
+    return StandardCharsets.UTF_8.name();
+  }
+
+  private static boolean isUtf8(String charset) {
+    return StandardCharsets.UTF_8.name().equals(charset);
   }
 
   /** Typed sources: the declared columns must be there, and nothing undeclared may come along. */
   private static Dataset<Row> typed(FeatureGroup group, String location, Dataset<Row> frame) {
     Set<String> actual = new TreeSet<>(Arrays.asList(frame.columns()));
+    // JSON records Spark could not parse (bytes that are not UTF-8, broken syntax) come as
+    // _corrupt_record: quarantined with their reason, not an undeclared column.
+    String corruptColumn = frame.sparkSession().sessionState().conf().columnNameOfCorruptRecord();
+    boolean corrupt = "json".equals(group.source().format()) && actual.remove(corruptColumn);
     Set<String> declared = new TreeSet<>();
     group.columns().forEach(c -> declared.add(c.name()));
     for (String column : declared) {
@@ -117,12 +147,24 @@ public final class SourceReader {
     for (ColumnSpec c : group.columns()) {
       fields.add(col("`" + c.name() + "`").cast(DataTypes.StringType));
     }
-    Column[] all = Arrays.stream(frame.columns()).map(n -> col("`" + n + "`")).toArray(Column[]::new);
+    Column[] all = Arrays.stream(frame.columns()).filter(actual::contains).map(n -> col("`" + n + "`"))
+        .toArray(Column[]::new);
+    Column raw = functions.to_json(functions.struct(all));
+    Column undecodable = functions.array().cast("array<int>");
+    if (corrupt) {
+      Column record = col("`" + corruptColumn + "`");
+      raw = when(record.isNotNull(), record).otherwise(raw);
+      undecodable = when(record.isNotNull(), functions.udf(new UndecodableFields.Json(encoding(group.source()),
+              group.columns().stream().map(ColumnSpec::name).toList()),
+          DataTypes.createArrayType(DataTypes.IntegerType)).apply(record.cast(DataTypes.BinaryType)))
+          .otherwise(undecodable);
+    }
     return frame.select(lit(location).as(SOURCE),
         functions.monotonically_increasing_id().plus(1).as(ROW),
-        functions.to_json(functions.struct(all)).as(RAW),
+        raw.as(RAW),
         lit("data").as(KIND),
-        functions.array(fields.toArray(Column[]::new)).as(FIELDS));
+        functions.array(fields.toArray(Column[]::new)).as(FIELDS),
+        undecodable.as(UNDECODABLE));
   }
 
   private static Dataset<Row> jdbc(SparkSession spark, SourceSpec source, Map<String, String> env) {
@@ -190,7 +232,8 @@ public final class SourceReader {
     for (String file : files) {
       Path path = new Path(file);
       try (BufferedReader reader = new BufferedReader(new InputStreamReader(
-          path.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(path), StandardCharsets.UTF_8))) {
+          path.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(path),
+          java.nio.charset.Charset.forName(encoding(group.source()))))) {
         String first = reader.readLine();
         if (first == null) {
           continue; // an empty file: no header and no rows, reported by the row counts

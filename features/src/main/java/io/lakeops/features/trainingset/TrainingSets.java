@@ -308,13 +308,25 @@ public final class TrainingSets {
     String id = null;
     if (spark.catalog().tableExists(manifestTable)) {
       List<Row> previous = spark.table(manifestTable).where(col("name").equalTo(spec.name()))
-          .select("build_number", "run_id", "training_set_id").collectAsList();
+          .select("build_number", "run_id", "training_set_id", "digest", "output_table",
+              "spine_source", "feature_refs", "feature_tables")
+          .collectAsList();
+      Row latest = null;
       for (Row p : previous) {
         buildNumber = Math.max(buildNumber, p.getInt(0) + 1);
         // A retry of the same run (Airflow keeps its run_id) replaces its own entry.
         if (runId != null && runId.equals(p.getString(1))) {
           id = p.getString(2);
         }
+        if (latest == null || p.getInt(0) > latest.getInt(0)) {
+          latest = p;
+        }
+      }
+      // A rerun that rebuilt exactly the latest build (a retry under a new run id, such as the
+      // rerun after a kill -9 that came after the manifest commit) keeps its id: same spine
+      // definition, feature references, pinned feature versions, output table and content digest.
+      if (id == null && latest != null && sameBuild(latest, spec, built)) {
+        id = latest.getString(2);
       }
     }
     if (id == null) {
@@ -352,6 +364,20 @@ public final class TrainingSets {
           .execute();
     }
     return id;
+  }
+
+  /** Whether manifest row {@code p} (the latest build of the spec's name) is what was just built. */
+  private static boolean sameBuild(Row p, TrainingSetSpec spec, Built built) {
+    if (!built.digest.equals(p.getString(3)) || !spec.outputTable().equals(p.getString(4))
+        || !spec.spine().describe().equals(p.getString(5))
+        || !spec.featureRefs().equals(p.getList(6))) {
+      return false;
+    }
+    List<String> pinned = new ArrayList<>();
+    for (Row f : p.<Row>getList(7)) {
+      pinned.add(f.getString(1) + "@" + f.getLong(2));
+    }
+    return pinned.equals(built.pinned.stream().map(r -> r.table() + "@" + r.version()).toList());
   }
 
   private void describe(String name, String step) {

@@ -340,6 +340,24 @@ public final class FeatureGroupLoader {
         s.problem("options", "Cannot put credentials in 'source.options." + key + "': read them "
             + "from the environment with source.jdbc.user-env and password-env.");
       }
+      String lower = key.toLowerCase(Locale.ROOT);
+      if (lower.equals("encoding") || lower.equals("charset")) {
+        String name = options.get(key);
+        boolean known;
+        try {
+          known = java.nio.charset.Charset.isSupported(name);
+        } catch (java.nio.charset.IllegalCharsetNameException e) {
+          known = false;
+        }
+        if (!known) {
+          s.problem("options", "Cannot read source.options." + key + " = \"" + name + "\": not an "
+              + "encoding this JVM knows (such as UTF-8, ISO-8859-1, windows-1252).");
+        } else if (format.equals("csv") && java.nio.charset.Charset.forName(name).newEncoder()
+            .maxBytesPerChar() > 1 && !java.nio.charset.Charset.forName(name).name().equals("UTF-8")) {
+          s.problem("options", "Cannot read csv lines in " + name + ": source.options." + key
+              + " must be UTF-8 or a one-byte-per-character encoding (ISO-8859-1, windows-1252...).");
+        }
+      }
     }
     return new SourceSpec(format, path, table, snapshot, delimiter.equals("\\t") ? "\t" : delimiter,
         s.bool("header", false), skip, s.stringList("null-markers"), eventColumn, eventFormat, zone,

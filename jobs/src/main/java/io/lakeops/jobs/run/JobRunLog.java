@@ -59,10 +59,8 @@ public final class JobRunLog {
 
   /** Creates the database and table if they do not exist. */
   public void ensureTable() {
-    int dot = table.indexOf('.');
-    if (dot > 0) {
-      spark.sql("CREATE DATABASE IF NOT EXISTS " + table.substring(0, dot));
-    }
+    // The database, and a job_runs table whose creation a kill -9 cut short (see DeltaWrites).
+    io.lakeops.features.spark.DeltaWrites.ensureDatabase(spark, table);
     // One DDL with the comments in it (COMMENT ON TABLE afterwards makes an embedded Hive
     // metastore log a spurious error for Delta tables).
     spark.sql("CREATE TABLE IF NOT EXISTS " + table + " (" + SCHEMA.toDDL()

@@ -11,7 +11,8 @@ import org.apache.hadoop.fs.Path;
  * Writes a run's result JSON to {@code <results-dir>/<job>/<run id>.json} through Hadoop's
  * FileSystem, so it lands on HDFS or object storage in cluster deploy mode, where the exit code
  * does not reach the scheduler. Written to a temporary name and renamed, so readers never see
- * half a file.
+ * half a file (on the local file system the rename replaces the old file atomically; on others
+ * the old file is deleted first). The drift job writes its HTML and JSON reports the same way.
  */
 public final class ResultFile {
 
@@ -32,13 +33,27 @@ public final class ResultFile {
     try (FileSystem fs = FileSystem.newInstance(target.toUri(), hadoopConf)) {
       fs.setWriteChecksum(false); // no .crc files beside results on the local file system
       fs.mkdirs(target.getParent());
-      Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+      // A name of its own per write: two runs writing the same report at once never share a
+      // temporary file. A JVM killed before the rename leaves only such a hidden file behind,
+      // which Hadoop and Spark readers skip ('.' prefix).
+      Path temp = new Path(target.getParent(), "." + target.getName() + "."
+          + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
       try (OutputStream out = fs.create(temp, true)) {
         out.write((json + "\n").getBytes(StandardCharsets.UTF_8));
       }
-      fs.delete(target, false);
-      if (!fs.rename(temp, target)) {
-        throw new IOException("Cannot rename " + temp + " to " + target);
+      if ("file".equals(fs.getScheme())) {
+        // Local: one atomic rename over the old file, so a reader (or a kill -9) finds the old
+        // or the new content, never none.
+        java.nio.file.Files.move(java.nio.file.Path.of(fs.makeQualified(temp).toUri()),
+            java.nio.file.Path.of(fs.makeQualified(target).toUri()),
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } else {
+        // Hadoop's rename does not replace: the old file goes first (absent, then new).
+        fs.delete(target, false);
+        if (!fs.rename(temp, target)) {
+          fs.delete(temp, false);
+          throw new IOException("Cannot rename " + temp + " to " + target);
+        }
       }
     }
   }

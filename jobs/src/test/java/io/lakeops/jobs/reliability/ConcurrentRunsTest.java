@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two runs of the same job for the same date at the same time (two threads through the CLI, on
+ * Two runs of the same job for the same date at the same time ({@code ingest}, {@code materialize},
+ * {@code training-set}, {@code drift}) (two threads through the CLI, on
  * the test JVM's session; the embedded Derby metastore admits one JVM, so this is how two runs
  * meet on one local lakehouse). Either both succeed and leave what one run leaves, or Delta
  * refuses one: exit 1 with a message that says so and that a retry is safe. Never duplicates.
@@ -39,7 +40,11 @@ class ConcurrentRunsTest extends SparkTestBase {
         "-Dlakeops.features.tables.quarantine=" + db + ".quarantine",
         "-Dlakeops.features.tables.validation-results=" + db + ".validation_results",
         "-Dlakeops.features.tables.feature-catalog=" + db + ".feature_catalog",
-        "-Dlakeops.job-runs.table=" + db + ".job_runs"));
+        "-Dlakeops.job-runs.table=" + db + ".job_runs",
+        "-Dlakeops.training-sets.database=" + db,
+        "-Dlakeops.features.tables.training-sets=" + db + ".training_sets",
+        "-Dlakeops.drift.tables.drift-metrics=" + db + ".drift_metrics",
+        "-Dlakeops.drift.tables.drift-profiles=" + db + ".drift_profiles"));
     return Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(), all.toArray(String[]::new));
   }
 
@@ -135,5 +140,56 @@ class ConcurrentRunsTest extends SparkTestBase {
     System.out.println("concurrent ingest exit codes " + ingests.stream().map(Launch.Result::exitCode).toList()
         + ", materialize " + materialisations.stream().map(Launch.Result::exitCode).toList());
     assertEquals(199, features.where(col("event_date").equalTo(java.sql.Date.valueOf("2025-03-02"))).count());
+
+    // training-set: built once (its tables exist), then the same spec twice at once. The output
+    // is one build's rows, and the manifest keeps one row: the same content reuses the id.
+    Path spec = dir.resolve("cc_train.conf");
+    Files.writeString(spec, """
+        name = cc_train
+        spine {
+          query = "SELECT customer_id, event_ts AS label_ts, amount > 30 AS big FROM %s.cc_orders_ingested"
+          entity-keys = [customer_id]
+          time = label_ts
+          label = big
+        }
+        features = ["cc_orders:*"]
+        """.formatted(db));
+    Launch.Result built = launch(db, "training-set", "--spec", spec.toString());
+    assertEquals(0, built.exitCode(), built.err());
+    TableDigest trainingSet = TableDigest.of(spark().table(db + ".cc_train"));
+    List<Launch.Result> builds = together(db, "training-set", "--spec", spec.toString());
+    assertOneSucceededAndAnyOtherSaysConflict(builds);
+    assertEquals(trainingSet, TableDigest.of(spark().table(db + ".cc_train")), "one build's rows, once");
+    assertEquals(2 * 199, trainingSet.rows());
+    assertEquals(List.of("cc_train_v1"), spark().table(db + ".training_sets").select("training_set_id")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(), "one manifest row");
+
+    // drift: the profile is stored by a first run; then one date twice at once.
+    Path drift = dir.resolve("cc_drift.conf");
+    Files.writeString(drift, """
+        name = cc_drift
+        source {
+          query = "SELECT customer_id, amount, event_date FROM %s.cc_orders_ingested"
+          time-column = event_date
+        }
+        current { days = 1 }
+        reference { from = "2025-03-01", to = "2025-03-01" }
+        columns { numeric = [amount], categorical = [customer_id] }
+        settings { bins = 4, min-segment-rows = 10 }
+        """.formatted(db));
+    Launch.Result first = launch(db, "drift", "--spec", drift.toString(), "--run-date", "2025-03-02");
+    assertEquals(0, first.exitCode(), first.err());
+    java.util.Set<String> computedAt = new java.util.HashSet<>(TableDigest.VOLATILE);
+    computedAt.add("computed_at");
+    TableDigest metrics = TableDigest.of(spark().table(db + ".drift_metrics"), computedAt);
+    List<Launch.Result> drifts = together(db, "drift", "--spec", drift.toString(), "--run-date", "2025-03-02");
+    assertOneSucceededAndAnyOtherSaysConflict(drifts);
+    Dataset<Row> rows = spark().table(db + ".drift_metrics");
+    assertEquals(metrics, TableDigest.of(rows, computedAt), "one run's metrics, once");
+    assertEquals(rows.count(), rows.select("report_id", "feature", "segment", "method").distinct().count());
+    Path report = dir.resolve("lakehouse/results/drift/cc_drift/2025-03-02.json");
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
+    System.out.println("concurrent training-set exit codes " + builds.stream().map(Launch.Result::exitCode).toList()
+        + ", drift " + drifts.stream().map(Launch.Result::exitCode).toList());
   }
 }

@@ -17,11 +17,19 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,12 +39,26 @@ import org.junit.jupiter.api.io.TempDir;
  * commit of the target table, as measured on an uninterrupted run. The seeds are stratified, so
  * the kills spread over the window. After each kill the target table holds either its previous
  * content or the complete new one (content digests), never a part; then the same command, run
- * again, exits 0 and leaves exactly the content of an uninterrupted run. The embedded Derby
+ * again, exits 0 and leaves exactly the content of an uninterrupted run. The last seed of each
+ * job kills right after the target's commit instead (before the run records its end), where the
+ * rerun must write the same content again without duplicates. The embedded Derby
  * metastore's lock file, left behind by the killed JVM, does not stop the rerun.
  *
+ * <p>{@code training-set} and {@code drift} write several tables each; they are killed at points
+ * anchored on their own commits (polled in the tables' {@code _delta_log}): during the write of a
+ * table, and right after a table's commit (before the manifest, the reports, the {@code job_runs}
+ * record). Every table is then at its previous or its complete new content, the report files are
+ * absent, old or complete, and the rerun leaves what an uninterrupted run (in this JVM, over the
+ * same input) leaves, with no second manifest row.
+ *
+ * <p>The tests share one lakehouse (one class instance), in pipeline order: the materialised
+ * {@code ks_orders} group feeds the training set and drift tests, as in production.
+ *
  * <p>Adding a job: a test that prepares its input, names its command and target table, and calls
- * {@link #killAndRerun}.
+ * {@link #killAndRerun} (a timed kill) or {@link #killAt} (a kill anchored on a commit).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KillNineIT {
 
   /** Generous: a job JVM takes 15 s on an idle machine, minutes on a busy one. */
@@ -45,8 +67,9 @@ class KillNineIT {
   private static final Pattern RUN_RECORDED = Pattern.compile("Committed delta #\\d+ to \\S*/lakeops\\.db/job_runs/_delta_log");
   private static final LocalDate DAY1 = LocalDate.of(2025, 3, 1);
 
+  /** One lakehouse for the class (an instance field would be a new folder for each test). */
   @TempDir
-  Path dir;
+  static Path dir;
 
   private Path lakehouse() {
     return dir.resolve("lakehouse");
@@ -100,23 +123,33 @@ class KillNineIT {
 
   /**
    * Starts the job, kills it with SIGKILL {@code seed}'s point into the window, checks that the
-   * target is at {@code before} or at the rerun's content, and runs the command again.
+   * target is at {@code before} or at the rerun's content, and runs the command again. The last
+   * seed kills right after the target's commit instead (its next {@code _delta_log} file polled),
+   * before the run records its end: the rerun must then leave the same content again.
    */
   private Fault killAndRerun(List<String> args, Pattern windowStart, Path target, TableDigest before,
       int seed, Duration window) throws Exception {
     long delay;
     boolean alive;
     boolean committed;
+    boolean afterCommit = seed == SEEDS - 1;
+    long version = logVersion(target);
     try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
       ProcessHandle.Info info = ProcessHandle.of(p.pid()).orElseThrow().info();
       assertTrue(info.command().orElse("").endsWith("/java"), "the killed process is the JVM: " + info);
       Optional<Instant> recorded = p.awaitLine(windowStart, LIMIT);
       assertTrue(recorded.isPresent(), "the run never started writing:\n" + p.err());
-      // Stratified: seed i falls in the i-th of SEEDS equal slices of the window.
-      double u = (seed % SEEDS + new SplittableRandom(seed).nextDouble()) / SEEDS;
-      delay = (long) (u * window.toMillis());
-      Thread.sleep(Math.max(0, delay - Duration.between(recorded.get(), Instant.now()).toMillis()));
-      committed = p.matches(commitOf(target));
+      if (afterCommit) {
+        assertTrue(awaitCommit(p, target, version), "the run never committed " + target + ":\n" + p.err());
+        delay = Duration.between(recorded.get(), Instant.now()).toMillis();
+      } else {
+        // Stratified: timed seed i falls in the i-th of SEEDS - 1 equal slices of the window.
+        int timed = SEEDS - 1;
+        double u = (seed % timed + new SplittableRandom(seed).nextDouble()) / timed;
+        delay = (long) (u * window.toMillis());
+        Thread.sleep(Math.max(0, delay - Duration.between(recorded.get(), Instant.now()).toMillis()));
+      }
+      committed = afterCommit || p.matches(commitOf(target));
       alive = p.kill();
     }
     TableDigest afterKill = TableDigest.of(target);
@@ -146,6 +179,7 @@ class KillNineIT {
   // ------------------------------------------------------------------------------------ ingest
 
   @Test
+  @Order(1)
   void ingestKilledDuringItsWritesLeavesThePreviousOrTheNewBatchAndARerunCompletesIt() throws Exception {
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path source = Files.createDirectories(dir.resolve("data")).resolve("batch.csv");
@@ -188,14 +222,9 @@ class KillNineIT {
   // ------------------------------------------------------------------------------- materialize
 
   @Test
+  @Order(2)
   void materializeKilledDuringItsMergeLeavesThePreviousOrTheNewDayAndARerunCompletesIt() throws Exception {
-    Path defs = Files.createDirectories(dir.resolve("defs"));
-    Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
-    Files.writeString(defs.resolve("ks_orders.conf"), group("ks_orders", source, AGGREGATES));
-    List<String> orders = orders(3, 4, 150, 0);
-    Files.write(source, orders);
-    run(args("ingest", "--group", "ks_orders", "--run-date", "2025-03-04"));
-
+    ordersIngested();
     Path features = table("ks_orders");
     Duration window = calibrate(args("materialize", "--group", "ks_orders", "--run-date", DAY1.toString()),
         RUN_RECORDED, features);
@@ -222,9 +251,224 @@ class KillNineIT {
     assertEquals(TableDigest.of(SharedSpark.session().table(db + ".ks_orders")), TableDigest.of(features));
   }
 
+  // ----------------------------------------------------------------------- shared orders input
+
+  private boolean ordersIngested;
+
+  /** {@code ks_orders}: 4 days of 150 orders, ingested once for the tests that need them. */
+  private void ordersIngested() throws Exception {
+    if (ordersIngested) {
+      return;
+    }
+    Path defs = Files.createDirectories(dir.resolve("defs"));
+    Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
+    Files.writeString(defs.resolve("ks_orders.conf"), group("ks_orders", source, AGGREGATES));
+    Files.write(source, orders(3, 4, 150, 0));
+    run(args("ingest", "--group", "ks_orders", "--run-date", "2025-03-04"));
+    ordersIngested = true;
+  }
+
+  /** The ks_orders features, materialised by the materialize test or (run alone) here. */
+  private void ordersMaterialized() throws Exception {
+    ordersIngested();
+    if (TableDigest.version(table("ks_orders")) < 0) {
+      run(args("materialize", "--group", "ks_orders", "--run-date", DAY1.toString()));
+    }
+  }
+
+  // ------------------------------------------------------------------------------ training-set
+
+  /**
+   * Three kills of {@code training-set}, each over a spine one day longer (a new build): during
+   * the point-in-time join and the output write (anchored on the spine's commit, plus a seeded
+   * delay), right after the output table's commit (the manifest not yet merged), and right after
+   * the manifest's commit (the run not yet recorded as done). The spine, the output and the
+   * manifest are each at their previous or complete new content; the rerun leaves what an
+   * uninterrupted run leaves, and the manifest holds one row per build: a rerun of a build that
+   * the killed run already recorded reuses its id.
+   */
+  @Test
+  @Order(3)
+  void trainingSetKilledDuringAndAfterItsCommitsLeavesWholeTablesAndOneManifestRowPerBuild() throws Exception {
+    ordersMaterialized();
+    Path output = lakehouse().resolve("warehouse/training.db/ks_train");
+    Path spine = lakehouse().resolve("warehouse/training.db/ks_train__spine");
+    Path manifest = lakehouse().resolve("warehouse/lakeops.db/training_sets");
+    Map<Path, Set<String>> targets = new LinkedHashMap<>();
+    targets.put(spine, TableDigest.VOLATILE);
+    targets.put(output, TableDigest.VOLATILE);
+    // Versions move with every write, also a rerun's of the same content: not part of a build.
+    targets.put(manifest, union(TableDigest.VOLATILE, "spine_version", "output_version", "input_versions"));
+    Path spec = dir.resolve("ks_train.conf");
+    // The reference: the same spec, uninterrupted, in this JVM, over the same feature table.
+    SharedSpark.session().sql("CREATE DATABASE IF NOT EXISTS ks_ref_train");
+    SharedSpark.session().sql("CREATE TABLE IF NOT EXISTS ks_ref_train.ks_orders USING delta LOCATION '"
+        + table("ks_orders") + "'");
+    List<String> refArgs = List.of("-Dlakeops.features.database=ks_ref_train",
+        "-Dlakeops.training-sets.database=ks_ref_train",
+        "-Dlakeops.features.tables.training-sets=ks_ref_train.training_sets");
+    List<KillPoint> points = List.of(
+        KillPoint.afterCommit("during the join and the output write", spine, 0, 1500),
+        KillPoint.afterCommit("right after the output commit", output, 0, 0),
+        KillPoint.afterCommit("right after the manifest commit", manifest, 0, 0));
+    int killed = 0;
+    int beforeManifest = 0;
+    for (int seed = 0; seed < points.size(); seed++) {
+      Files.writeString(spec, trainingSpec(DAY1.plusDays(seed)));
+      List<String> command = args("training-set", "--spec", spec.toString());
+      Killed f = killAt(command, targets, points.get(seed), seed);
+      killed += f.killedAlive() ? 1 : 0;
+      beforeManifest += f.killedAlive() && !f.committed().contains(manifest) ? 1 : 0;
+      assertTrue(f.rerun().out().contains("training set ks_train_v" + (seed + 1) + ":"),
+          "the rerun records build " + (seed + 1) + ", once: " + f.rerun().out());
+
+      Launch.Result ref = inProcess("ks_ref_train", concat(List.of("training-set", "--spec", spec.toString()), refArgs));
+      assertEquals(0, ref.exitCode(), ref.err());
+      var session = SharedSpark.session();
+      assertEquals(TableDigest.of(session.table("ks_ref_train.ks_train")), f.afterRerun().get(output),
+          "the training set after kill -9 and rerun is the uninterrupted one");
+      assertEquals(TableDigest.of(session.table("ks_ref_train.ks_train__spine")), f.afterRerun().get(spine));
+      Dataset<Row> rows = session.read().format("delta").load(manifest.toString());
+      assertEquals(seed + 1, rows.count(), "one manifest row per build, none for a rerun");
+      assertEquals(seed + 1, rows.select("training_set_id").distinct().count());
+      assertEquals(TableDigest.of(session.table("ks_ref_train.training_sets").select("training_set_id",
+              "build_number", "row_count", "digest")),
+          TableDigest.of(rows.select("training_set_id", "build_number", "row_count", "digest")),
+          "ids, builds, row counts and content digests as uninterrupted runs record them");
+    }
+    assertRunningRowsOfKilledRuns("training-set", beforeManifest, killed);
+  }
+
+  private String trainingSpec(LocalDate lastDay) {
+    // The spine reads the ingested orders by path, so this JVM's reference run reads the same.
+    return """
+        name = ks_train
+        spine {
+          query = \"\"\"SELECT customer_id, event_ts AS label_ts, amount > 25 AS big
+            FROM delta.`%s` WHERE event_date <= DATE'%s'\"\"\"
+          entity-keys = [customer_id]
+          time = label_ts
+          label = big
+        }
+        features = ["ks_orders:*"]
+        """.formatted(table("ks_orders_ingested"), lastDay);
+  }
+
+  // ------------------------------------------------------------------------------------- drift
+
+  /**
+   * Three kills of {@code drift}, each for a later run date: right after the reference profile's
+   * commit (the metrics not yet written; the rerun reuses the stored profile), at a seeded point
+   * of the metrics write, and right after the metrics commit (the HTML and JSON reports not yet
+   * written, the run not recorded). Tables are whole; the reports of the date are absent, or
+   * complete (written to a hidden temporary file, then renamed); the rerun leaves the metrics
+   * and reports of an uninterrupted run.
+   */
+  @Test
+  @Order(4)
+  void driftKilledDuringAndAfterItsCommitsLeavesWholeTablesAndWholeReports() throws Exception {
+    ordersIngested();
+    Path profiles = lakehouse().resolve("warehouse/lakeops.db/drift_profiles");
+    Path metrics = lakehouse().resolve("warehouse/lakeops.db/drift_metrics");
+    Map<Path, Set<String>> targets = new LinkedHashMap<>();
+    targets.put(profiles, TableDigest.VOLATILE);
+    targets.put(metrics, union(TableDigest.VOLATILE, "computed_at"));
+    Path spec = dir.resolve("ks_drift.conf");
+    Files.writeString(spec, """
+        name = ks_drift
+        source {
+          query = "SELECT customer_id, amount, event_date FROM delta.`%s`"
+          time-column = event_date
+        }
+        current { days = 1 }
+        reference { from = "2025-03-01", to = "2025-03-01" }
+        columns {
+          numeric = [amount]
+          categorical = [customer_id]
+        }
+        settings { bins = 5, min-segment-rows = 10 }
+        """.formatted(table("ks_orders_ingested")));
+    List<String> refArgs = List.of("-Dlakeops.drift.tables.drift-metrics=ks_ref_drift.drift_metrics",
+        "-Dlakeops.drift.tables.drift-profiles=ks_ref_drift.drift_profiles");
+    List<KillPoint> points = List.of(
+        KillPoint.afterCommit("right after the profile commit", profiles, 0, 0),
+        KillPoint.afterLine("0.5 to 3 s after its start record", RUN_RECORDED, 500, 3000),
+        KillPoint.afterCommit("right after the metrics commit", metrics, 0, 0));
+    int killed = 0;
+    for (int seed = 0; seed < points.size(); seed++) {
+      LocalDate day = DAY1.plusDays(1 + seed);
+      Path reports = lakehouse().resolve("results/drift/ks_drift");
+      List<Path> files = List.of(reports.resolve(day + ".html"), reports.resolve(day + ".json"));
+      List<String> command = args("drift", "--spec", spec.toString(), "--run-date", day.toString());
+      Map<Path, String> afterKill = new LinkedHashMap<>();
+      Killed f = killAt(command, targets, points.get(seed), seed, () -> {
+        for (Path file : files) {
+          afterKill.put(file, Files.exists(file) ? Files.readString(file) : null);
+        }
+        assertVisibleReportsComplete(reports);
+      });
+      killed += f.killedAlive() ? 1 : 0;
+      assertVisibleReportsComplete(reports);
+
+      Launch.Result ref = inProcess("ks_ref_drift", concat(List.of("drift", "--spec", spec.toString(),
+          "--run-date", day.toString()), refArgs));
+      assertEquals(0, ref.exitCode(), ref.err());
+      var session = SharedSpark.session();
+      Set<String> excluded = targets.get(metrics);
+      assertEquals(TableDigest.of(session.table("ks_ref_drift.drift_metrics"), excluded), f.afterRerun().get(metrics),
+          "the drift metrics after kill -9 and rerun are the uninterrupted ones");
+      assertEquals(TableDigest.of(session.table("ks_ref_drift.drift_profiles")), f.afterRerun().get(profiles));
+      Path refReports = dir.resolve("reference/results/drift/ks_drift");
+      for (Path file : files) {
+        String rerun = Files.readString(file);
+        String want = Files.readString(refReports.resolve(file.getFileName()));
+        assertEquals(runFacts(want), runFacts(rerun), "the report " + file.getFileName() + " of the rerun");
+        String killedFile = afterKill.get(file);
+        assertTrue(killedFile == null || killedFile.equals(rerun) || runFacts(killedFile).equals(runFacts(rerun)),
+            file + " after kill -9 is neither absent nor complete");
+      }
+    }
+    assertRunningRowsOfKilledRuns("drift", 0, killed);
+  }
+
+  /**
+   * A report without what says how this run got it (whether it computed or reused the stored
+   * profile, how many Spark jobs it took): a rerun after a kill reuses a profile the killed run
+   * stored, where an uninterrupted run computed it.
+   */
+  private static String runFacts(String report) {
+    return report.replaceAll("\"spark_jobs\"\\s*:\\s*\\d+", "\"spark_jobs\":_")
+        .replaceAll("\"profile_reused\"\\s*:\\s*(true|false)", "\"profile_reused\":_")
+        .replaceAll("(stored, reused|computed now)", "_")
+        .replaceAll("(Spark jobs</t[dh]>\\s*<t[dh][^>]*>)\\d+", "$1_");
+  }
+
+  /** Every report file a reader can see is whole: JSON that parses, HTML to its end. */
+  private static void assertVisibleReportsComplete(Path folder) throws Exception {
+    if (!Files.isDirectory(folder)) {
+      return;
+    }
+    try (var files = Files.list(folder)) {
+      for (Path file : files.toList()) {
+        String name = file.getFileName().toString();
+        if (name.startsWith(".")) {
+          continue; // a temporary file of a killed write: hidden, never read
+        }
+        String text = Files.readString(file);
+        if (name.endsWith(".json")) {
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+          assertTrue(text.strip().endsWith("}"), file + " is cut");
+        } else {
+          assertTrue(text.strip().endsWith("</html>"), file + " is cut");
+        }
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------------- backfill
 
   @Test
+  @Order(5)
   void backfillKilledBetweenChunksResumesAndEndsAsAnUninterruptedBackfill() throws Exception {
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
@@ -273,6 +517,154 @@ class KillNineIT {
         .where(col("group_name").equalTo("ks_backfill"));
     assertEquals(8, recorded.count());
     assertEquals(8, recorded.select("from_date").distinct().count());
+  }
+
+  // ------------------------------------------------------------------- kills anchored on commits
+
+  /**
+   * Where a kill lands: a seeded delay in [{@code minDelayMs}, {@code maxDelayMs}] after a log
+   * line, or after the next commit of a table (its next {@code _delta_log} JSON file appears).
+   */
+  record KillPoint(String what, Pattern line, Path commitOf, long minDelayMs, long maxDelayMs) {
+
+    static KillPoint afterCommit(String what, Path table, long minDelayMs, long maxDelayMs) {
+      return new KillPoint(what, null, table, minDelayMs, maxDelayMs);
+    }
+
+    static KillPoint afterLine(String what, Pattern line, long minDelayMs, long maxDelayMs) {
+      return new KillPoint(what, line, null, minDelayMs, maxDelayMs);
+    }
+
+    long delay(long seed) {
+      return maxDelayMs <= minDelayMs ? minDelayMs : new SplittableRandom(seed).nextLong(minDelayMs, maxDelayMs + 1);
+    }
+  }
+
+  /** What a kill at a {@link KillPoint} left, per target table, and the rerun. */
+  record Killed(long delayMs, boolean killedAlive, Set<Path> committed, Map<Path, TableDigest> afterKill,
+      Map<Path, TableDigest> afterRerun, ProcessRun rerun) {}
+
+  interface AfterKill {
+    void check() throws Exception;
+  }
+
+  private Killed killAt(List<String> args, Map<Path, Set<String>> targets, KillPoint point, long seed)
+      throws Exception {
+    return killAt(args, targets, point, seed, () -> {});
+  }
+
+  /**
+   * Starts the job, kills it with SIGKILL at {@code point}, checks that every target is at its
+   * previous content or at the rerun's (and at the rerun's when the killed run committed it), and
+   * runs the command again, which must exit 0. {@code afterKill} looks at what the kill left
+   * before the rerun.
+   */
+  private Killed killAt(List<String> args, Map<Path, Set<String>> targets, KillPoint point, long seed,
+      AfterKill afterKill) throws Exception {
+    Map<Path, TableDigest> before = digests(targets);
+    Map<Path, Long> versions = new LinkedHashMap<>();
+    targets.keySet().forEach(t -> versions.put(t, logVersion(t)));
+    long delay = point.delay(seed);
+    boolean alive;
+    try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
+      boolean reached = point.line() != null ? p.awaitLine(point.line(), LIMIT).isPresent()
+          : awaitCommit(p, point.commitOf(), versions.get(point.commitOf()));
+      assertTrue(reached, "the run never got " + point.what() + ":\n" + p.err());
+      if (delay > 0) {
+        Thread.sleep(delay);
+      }
+      alive = p.kill();
+    }
+    Set<Path> committed = new java.util.HashSet<>();
+    for (Path t : targets.keySet()) {
+      if (logVersion(t) > versions.get(t)) {
+        committed.add(t);
+      }
+    }
+    Map<Path, TableDigest> killed = digests(targets);
+    afterKill.check();
+    assertTrue(Files.exists(lakehouse().resolve("metastore_db/db.lck")),
+        "the killed JVM leaves Derby's lock file behind");
+    ProcessRun rerun;
+    try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
+      rerun = p.await(LIMIT);
+    }
+    assertEquals(0, rerun.exitCode(), "the rerun after a kill -9 (" + point.what() + ", seed " + seed
+        + ") must succeed: " + rerun.describe());
+    Map<Path, TableDigest> afterRerun = digests(targets);
+    StringBuilder states = new StringBuilder();
+    for (Path t : targets.keySet()) {
+      TableDigest k = killed.get(t);
+      states.append(String.format("%n    %-16s %s%s", t.getFileName(), committed.contains(t) ? "committed, " : "",
+          k.equals(before.get(t)) ? "at its previous content" : k.equals(afterRerun.get(t))
+              ? "at the complete new content" : "PARTIAL " + k));
+    }
+    System.out.printf("kill -9 %s seed %d %s (+%d ms): %s%s%n", args.get(0), seed, point.what(), delay,
+        alive ? "killed" : "had already ended", states);
+    for (Path t : targets.keySet()) {
+      TableDigest k = killed.get(t);
+      assertTrue(k.equals(before.get(t)) || k.equals(afterRerun.get(t)), "after kill -9 " + point.what()
+          + " (seed " + seed + ") " + t + " holds " + k + ": neither the previous " + before.get(t)
+          + " nor the complete new " + afterRerun.get(t));
+      if (committed.contains(t)) {
+        assertEquals(afterRerun.get(t), k, t + ": the killed run's commit is what the rerun leaves");
+      }
+    }
+    if (point.commitOf() != null) {
+      assertTrue(committed.contains(point.commitOf()));
+    }
+    return new Killed(delay, alive, committed, killed, afterRerun, rerun);
+  }
+
+  /** Waits for the next commit of {@code table} after {@code version} (its JSON file appears). */
+  private static boolean awaitCommit(JobProcess p, Path table, long version) throws Exception {
+    Path next = table.resolve("_delta_log").resolve(String.format("%020d.json", version + 1));
+    Instant deadline = Instant.now().plus(LIMIT);
+    while (Instant.now().isBefore(deadline)) {
+      boolean alive = p.isAlive();
+      if (Files.exists(next)) {
+        return true;
+      }
+      if (!alive) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return false;
+  }
+
+  /** The latest committed version in the table's log, from the file names; -1 when absent. */
+  private static long logVersion(Path table) {
+    Path log = table.resolve("_delta_log");
+    if (!Files.isDirectory(log)) {
+      return -1;
+    }
+    try (var files = Files.list(log)) {
+      return files.map(f -> f.getFileName().toString()).filter(n -> n.matches("\\d{20}\\.json"))
+          .mapToLong(n -> Long.parseLong(n.substring(0, 20))).max().orElse(-1);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static Map<Path, TableDigest> digests(Map<Path, Set<String>> targets) {
+    Map<Path, TableDigest> digests = new LinkedHashMap<>();
+    targets.forEach((t, excluded) -> digests.put(t, Files.isDirectory(t.resolve("_delta_log"))
+        ? TableDigest.of(SharedSpark.session().read().format("delta").load(t.toString()), excluded)
+        : TableDigest.ABSENT));
+    return digests;
+  }
+
+  private static Set<String> union(Set<String> a, String... more) {
+    Set<String> all = new java.util.HashSet<>(a);
+    all.addAll(List.of(more));
+    return all;
+  }
+
+  private static String[] concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all.toArray(String[]::new);
   }
 
   // ----------------------------------------------------------------------------------- helpers
