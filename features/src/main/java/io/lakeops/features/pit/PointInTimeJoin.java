@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.monotonically_increasing_id;
 import static org.apache.spark.sql.functions.struct;
 
-import io.delta.tables.DeltaTable;
 import io.lakeops.features.definition.FeatureGroup;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -95,7 +94,28 @@ public final class PointInTimeJoin {
 
   /** The current Delta version of a table. */
   public static long currentVersion(SparkSession spark, String table) {
-    return DeltaTable.forName(spark, table).history(1).select("version").first().getLong(0);
+    return latestSnapshot(spark, table).version();
+  }
+
+  /**
+   * The table's latest Delta snapshot, from its log (no Spark job: {@code DESCRIBE DETAIL} and
+   * {@code DESCRIBE HISTORY} each run one, and a join asks for every table's version and
+   * properties).
+   */
+  static org.apache.spark.sql.delta.Snapshot latestSnapshot(SparkSession spark, String table) {
+    org.apache.spark.sql.catalyst.TableIdentifier id;
+    try {
+      id = spark.sessionState().sqlParser().parseTableIdentifier(table);
+    } catch (org.apache.spark.sql.catalyst.parser.ParseException e) {
+      throw new IllegalArgumentException("'" + table + "' is not a table name: " + e.getMessage(), e);
+    }
+    org.apache.spark.sql.delta.Snapshot snapshot = org.apache.spark.sql.delta.DeltaLog
+        .forTable(spark, id).update(false, scala.Option.empty(), scala.Option.empty());
+    if (snapshot.version() < 0) {
+      throw new IllegalArgumentException("Table " + table + " is not a Delta table (no _delta_log "
+          + "at its location); the point-in-time join pins Delta versions");
+    }
+    return snapshot;
   }
 
   /** A table as of a Delta version, with its row tracking metadata as {@code __rid}, {@code __ver}. */
@@ -834,9 +854,9 @@ public final class PointInTimeJoin {
       throw new IllegalArgumentException("Feature table " + table + " does not exist: materialise "
           + "its group first");
     }
-    Row detail = DeltaTable.forName(spark, table).detail().first();
-    Map<String, String> props = detail.getJavaMap(detail.fieldIndex("properties"));
-    if (!"true".equalsIgnoreCase(props.get("delta.enableRowTracking"))) {
+    scala.Option<String> rowTracking = latestSnapshot(spark, table).metadata().configuration()
+        .get("delta.enableRowTracking");
+    if (!(rowTracking.isDefined() && "true".equalsIgnoreCase(rowTracking.get()))) {
       throw new IllegalArgumentException("Feature table " + table + " has no Delta row tracking, "
           + "which the point-in-time join needs for its commit-version tie break and to fetch "
           + "matched rows. Enable it once with: ALTER TABLE " + table
