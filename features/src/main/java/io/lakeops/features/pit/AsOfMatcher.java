@@ -17,12 +17,15 @@ import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The streaming pass of the point-in-time join, over one range partition of the narrow union of
- * spine rows and feature rows, sorted by (key hash, time, kind) with feature rows before spine
- * rows at equal times (so {@code event_ts <= spine time} includes equality). Entities that share
- * a key hash interleave in time; the pass keeps a state per entity within a run of one hash.
+ * spine rows and feature rows, sorted by one packed long of (key hash, second). The pass applies
+ * rows in (key hash, time, kind) order, feature rows before spine rows at equal times (so
+ * {@code event_ts <= spine time} includes equality): rows that share the packed long are buffered
+ * and ordered first. Entities that share a key hash interleave in time; the pass keeps a state
+ * per entity within a run of one hash.
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, then time (micros), kind (0 feature,
- * 1 spine), group index, created (micros), commit version, row id, spine payload (struct).
+ * 1 spine), group index, created (micros), commit version, row id, spine payload (struct), and
+ * the packed sort long.
  *
  * <p>Partitions are ranges of (key hash, time) ({@link RangeBounds}), so a hot entity may be
  * split by time across consecutive partitions, and two entities whose hashes collide may both
@@ -122,10 +125,16 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
         new GenericArrayData(cands.toArray()), null);
   }
 
+  /**
+   * The pass. Its input is sorted by one packed long only ({@code o}: key hash and the second, so
+   * that Spark sorts it with a radix sort); rows with the same {@code o} (one key hash, one second)
+   * arrive in any order, so each such group is buffered, as primitives, and put in (time, kind)
+   * order before it is applied. Groups are nearly always one row.
+   */
   private final class Pass implements Iterator<InternalRow> {
     private final int part;
     private final Iterator<InternalRow> input;
-    private InternalRow next;
+    private final java.util.ArrayDeque<InternalRow> out = new java.util.ArrayDeque<>();
     private boolean started;
     private long firstHash;
     private long currentHash;
@@ -135,9 +144,23 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
     private final java.util.LinkedHashMap<List<Object>, Staircase[]> run =
         new java.util.LinkedHashMap<>();
     private long unresolved;
-    private final List<InternalRow> tail = new ArrayList<>();
     private boolean finished;
     private final Object[] key = new Object[keys];
+    /** The key of the last row read (shared by the buffered rows that have the same key). */
+    private Object[] lastKey;
+
+    // The buffered group: rows with one value of the packed sort long.
+    private long groupOrder;
+    private long groupHash;
+    private int size;
+    private long[] gt = new long[8];
+    private int[] gKind = new int[8];
+    private int[] gGrp = new int[8];
+    private long[] gCreated = new long[8];
+    private long[] gVer = new long[8];
+    private long[] gRid = new long[8];
+    private Object[][] gKey = new Object[8][];
+    private InternalRow[] gSp = new InternalRow[8];
 
     Pass(int part, Iterator<InternalRow> input) {
       this.part = part;
@@ -146,10 +169,10 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
 
     @Override
     public boolean hasNext() {
-      if (next == null) {
-        next = advance();
+      while (out.isEmpty() && !finished) {
+        fill();
       }
-      return next != null;
+      return !out.isEmpty();
     }
 
     @Override
@@ -157,22 +180,11 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      InternalRow r = next;
-      next = null;
-      return r;
+      return out.poll();
     }
 
-    /** Switches to the state of the entity in {@link #key} (a copy: input rows are reused). */
-    private void switchKey() {
-      Object[] copy = new Object[keys];
-      for (int i = 0; i < keys; i++) {
-        copy[i] = key[i] instanceof UTF8String u ? u.clone() : key[i];
-      }
-      currentKey = copy;
-      state = run.computeIfAbsent(Arrays.asList(copy), k -> newState());
-    }
-
-    private InternalRow advance() {
+    /** Reads input until a group is complete and applied (or the input ends). */
+    private void fill() {
       while (input.hasNext()) {
         InternalRow row = input.next();
         long hash = row.getLong(0);
@@ -184,53 +196,134 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
               + "; the exchange did not partition as planned (is spark.sql.shuffle.partitions "
               + "or adaptive execution changing the partition count?)");
         }
+        long order = row.getLong(keys + 8);
+        boolean flushed = false;
+        if (size > 0 && order != groupOrder) {
+          applyGroup();
+          flushed = true;
+        }
+        groupOrder = order;
+        groupHash = hash;
+        buffer(row, t);
+        if (flushed) {
+          return;
+        }
+      }
+      if (size > 0) {
+        applyGroup();
+        return;
+      }
+      finished = true;
+      if (started) {
+        out.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
+        for (java.util.Map.Entry<List<Object>, Staircase[]> e : run.entrySet()) {
+          out.add(endState(part, currentHash, e.getKey().toArray(), e.getValue()));
+        }
+      }
+    }
+
+    private void buffer(InternalRow row, long t) {
+      if (size == gt.length) {
+        int n = size * 2;
+        gt = Arrays.copyOf(gt, n);
+        gKind = Arrays.copyOf(gKind, n);
+        gGrp = Arrays.copyOf(gGrp, n);
+        gCreated = Arrays.copyOf(gCreated, n);
+        gVer = Arrays.copyOf(gVer, n);
+        gRid = Arrays.copyOf(gRid, n);
+        gKey = Arrays.copyOf(gKey, n);
+        gSp = Arrays.copyOf(gSp, n);
+      }
+      for (int i = 0; i < keys; i++) {
+        key[i] = row.get(i + 1, keyTypes[i]);
+      }
+      if (lastKey == null || !Arrays.equals(lastKey, key)) {
+        // A copy: input rows (and the strings in them) are reused.
+        Object[] copy = new Object[keys];
         for (int i = 0; i < keys; i++) {
-          key[i] = row.get(i + 1, keyTypes[i]);
+          copy[i] = key[i] instanceof UTF8String u ? u.clone() : key[i];
         }
-        if (!started) {
-          started = true;
-          firstHash = hash;
-          currentHash = hash;
-          switchKey();
-        } else if (hash != currentHash) {
-          run.clear();
-          currentHash = hash;
-          switchKey();
-        } else if (!Arrays.equals(currentKey, key)) {
-          switchKey();
-        }
-        int kind = row.getInt(keys + 2);
-        if (kind == 0) {
-          int g = row.getInt(keys + 3);
-          state[g].add(new long[] {t, row.getLong(keys + 4), row.getLong(keys + 5),
-              row.getLong(keys + 6)});
-          continue;
-        }
-        Object[] m = new Object[state.length];
-        boolean missing = false;
-        for (int g = 0; g < state.length; g++) {
-          state[g].prune(t, ttlMicros[g]);
-          long[] c = state[g].answer(t, ttlMicros[g]);
-          m[g] = c == null ? null : row(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
-          missing |= c == null;
-        }
-        boolean open = part > 0 && hash == firstHash && missing;
-        if (open) {
-          unresolved++;
-        }
-        return row(open ? UNRESOLVED : MATCHED, part, hash, open ? row(currentKey.clone()) : null, t,
-            row.getStruct(keys + 7, spineFields).copy(), new GenericArrayData(m), null, null);
+        lastKey = copy;
       }
-      if (!finished) {
-        finished = true;
-        if (started) {
-          tail.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
-          for (java.util.Map.Entry<List<Object>, Staircase[]> e : run.entrySet()) {
-            tail.add(endState(part, currentHash, e.getKey().toArray(), e.getValue()));
-          }
-        }
+      int i = size++;
+      gt[i] = t;
+      gKey[i] = lastKey;
+      int kind = row.getInt(keys + 2);
+      gKind[i] = kind;
+      if (kind == 0) {
+        gGrp[i] = row.getInt(keys + 3);
+        gCreated[i] = row.getLong(keys + 4);
+        gVer[i] = row.getLong(keys + 5);
+        gRid[i] = row.getLong(keys + 6);
+        gSp[i] = null;
+      } else {
+        gSp[i] = row.getStruct(keys + 7, spineFields).copy();
       }
-      return tail.isEmpty() ? null : tail.remove(0);
+    }
+
+    /** Applies the buffered group in (time, kind) order: feature rows first at equal times. */
+    private void applyGroup() {
+      int n = size;
+      size = 0;
+      if (n == 1) {
+        apply(0);
+        gSp[0] = null;
+        return;
+      }
+      Integer[] idx = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        idx[i] = i;
+      }
+      Arrays.sort(idx, (a, b) -> {
+        int c = Long.compare(gt[a], gt[b]);
+        return c != 0 ? c : Integer.compare(gKind[a], gKind[b]);
+      });
+      for (int i : idx) {
+        apply(i);
+      }
+      Arrays.fill(gSp, 0, n, null);
+    }
+
+    private void apply(int i) {
+      long hash = groupHash;
+      Object[] k = gKey[i];
+      if (!started) {
+        started = true;
+        firstHash = hash;
+        currentHash = hash;
+        switchKey(k);
+      } else if (hash != currentHash) {
+        run.clear();
+        currentHash = hash;
+        switchKey(k);
+      } else if (k != currentKey && !Arrays.equals(currentKey, k)) {
+        switchKey(k);
+      }
+      long t = gt[i];
+      if (gKind[i] == 0) {
+        state[gGrp[i]].add(new long[] {t, gCreated[i], gVer[i], gRid[i]});
+        return;
+      }
+      Object[] m = new Object[state.length];
+      boolean missing = false;
+      for (int g = 0; g < state.length; g++) {
+        state[g].prune(t, ttlMicros[g]);
+        long[] c = state[g].answer(t, ttlMicros[g]);
+        m[g] = c == null ? null : row(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
+        missing |= c == null;
+      }
+      boolean open = part > 0 && hash == firstHash && missing;
+      if (open) {
+        unresolved++;
+      }
+      out.add(row(open ? UNRESOLVED : MATCHED, part, hash, open ? row(currentKey.clone()) : null, t,
+          gSp[i], new GenericArrayData(m), null, null));
+    }
+
+    /** Switches to the state of entity {@code k} (already a copy). */
+    private void switchKey(Object[] k) {
+      currentKey = k;
+      state = run.computeIfAbsent(Arrays.asList(k), x -> newState());
     }
   }
 }

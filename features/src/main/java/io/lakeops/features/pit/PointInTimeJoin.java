@@ -237,9 +237,9 @@ public final class PointInTimeJoin {
   private static final long HASH_MASK = (1L << 23) - 1;
 
   /**
-   * The first sort column: {@code h << 40 | (t div 10^6 + 2^39)}, monotone in (h, t) (the seconds
-   * of any Spark timestamp fit in 40 bits with the offset), so Spark's sort prefix (this long)
-   * decides nearly every comparison; (t, kind) break the ties within a second.
+   * The sort column: {@code h << 40 | (t div 10^6 + 2^39)}, monotone in (h, t) (the seconds of any
+   * Spark timestamp fit in 40 bits with the offset). Spark sorts one long column with a radix
+   * sort; the pass puts rows with equal values (one key hash, one second) in (t, kind) order.
    */
   private static final String SORT_KEY =
       "shiftleft(h, 40) | ((t div 1000000) + 549755813888)";
@@ -331,15 +331,14 @@ public final class PointInTimeJoin {
     UserDefinedFunction route = functions.udf(
         (UDF2<Long, Long, Integer>) (h, t) -> bounds.route(bounds.partition(h, t)),
         DataTypes.IntegerType);
-    List<Column> sortOrder = new ArrayList<>();
-    sortOrder.add(expr(SORT_KEY));
-    sortOrder.add(col("t"));
-    sortOrder.add(col("kind"));
+    // One long sort column, so that Spark sorts with its radix sort; the pass orders the rare rows
+    // of one key hash within one second by (time, kind) itself.
     Dataset<Row> sorted = union
         .withColumn(ROUTE, route.apply(col("h"), col("t")))
         .repartition(partitions, col(ROUTE))
         .drop(ROUTE)
-        .sortWithinPartitions(sortOrder.toArray(new Column[0]));
+        .withColumn("o", expr(SORT_KEY))
+        .sortWithinPartitions(col("o"));
     AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType.size(), ttl,
         options.asKnownAt(), bounds);
     StructType outSchema = AsOfMatcher.schema(keyType, spineType);
