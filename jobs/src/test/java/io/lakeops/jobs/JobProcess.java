@@ -62,13 +62,16 @@ public final class JobProcess implements AutoCloseable {
     // C1 only and the serial collector: a job JVM of a test lives for seconds on a few hundred
     // rows, where C2 compilations and parallel GC threads cost about 45% of its CPU time for
     // nothing (measured: 40 s -> 22 s of CPU for a small ingest).
-    List<String> command = new ArrayList<>(List.of(
+    List<String> jvm = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-    command.addAll(ProcessRun.sparkJavaOptions());
+    jvm.addAll(ProcessRun.sparkJavaOptions());
+    String classpath = JobClassArchive.classpath(JAR, SPARK_CLASSPATH);
+    // Spark's, Hive's and Delta's classes mapped from an archive instead of loaded from the jars.
+    List<String> command = new ArrayList<>(jvm);
+    command.addAll(JobClassArchive.flags(JAR, jvm, classpath));
     command.add("-Dlog4j2.configurationFile=" + logConfig);
-    command.addAll(List.of("-cp", JAR.toAbsolutePath() + File.pathSeparator
-        + Files.readString(SPARK_CLASSPATH).strip(), "io.lakeops.jobs.LakeOps"));
+    command.addAll(List.of("-cp", classpath, "io.lakeops.jobs.LakeOps"));
     command.addAll(args);
     String name = "job-" + System.nanoTime();
     Path out = workingDir.resolve(name + ".out");

@@ -33,19 +33,8 @@ class ConcurrentRunsTest extends SparkTestBase {
   Path dir;
 
   private Launch.Result launch(String db, String... jobArgs) {
-    List<String> all = new ArrayList<>(List.of(jobArgs));
-    all.addAll(List.of("-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
-        "-Dlakeops.features.definitions-dir=" + dir.resolve("defs"),
-        "-Dlakeops.features.database=" + db,
-        "-Dlakeops.features.tables.quarantine=" + db + ".quarantine",
-        "-Dlakeops.features.tables.validation-results=" + db + ".validation_results",
-        "-Dlakeops.features.tables.feature-catalog=" + db + ".feature_catalog",
-        "-Dlakeops.job-runs.table=" + db + ".job_runs",
-        "-Dlakeops.training-sets.database=" + db,
-        "-Dlakeops.features.tables.training-sets=" + db + ".training_sets",
-        "-Dlakeops.drift.tables.drift-metrics=" + db + ".drift_metrics",
-        "-Dlakeops.drift.tables.drift-profiles=" + db + ".drift_profiles"));
-    return Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(), all.toArray(String[]::new));
+    return Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(),
+        OrdersFixture.inDatabase(db, dir.resolve("lakehouse"), dir.resolve("defs"), jobArgs));
   }
 
   /** Starts both at one instant; returns both results. */
@@ -85,26 +74,10 @@ class ConcurrentRunsTest extends SparkTestBase {
     String db = "concurrent_runs";
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path data = Files.createDirectories(dir.resolve("data"));
-    Files.writeString(defs.resolve("cc_orders.conf"), """
-        name = cc_orders
-        entity-keys = [customer_id]
-        unique-key-and-time = false
-        source {
-          format = csv
-          path = "%s/{date}.csv"
-          snapshot = false
-          header = true
-          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
-        }
-        columns = [
-          { name = order_id, type = string, not-null = true }
-          { name = customer_id, type = string, not-null = true }
-          { name = ts, type = string, not-null = true }
-          { name = amount, type = double, not-null = true, min = 0 }
-        ]
+    Files.writeString(defs.resolve("cc_orders.conf"), OrdersFixture.group("cc_orders", data + "/{date}.csv", """
         checks { max-rejected-share = 0.5 }
         aggregates = [ { name = orders_2d, function = count, window-days = 2 } ]
-        """.formatted(data));
+        """));
     for (String day : List.of("2025-03-01", "2025-03-02")) {
       List<String> lines = new ArrayList<>(List.of("order_id,customer_id,ts,amount"));
       for (int i = 0; i < 200; i++) {

@@ -7,7 +7,6 @@ import io.lakeops.jobs.Launch;
 import io.lakeops.testing.SparkTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,20 +29,8 @@ class IdempotentRerunTest extends SparkTestBase {
   Path dir;
 
   private Launch.Result launch(String db, Path defs, String... jobArgs) {
-    List<String> all = new ArrayList<>(List.of(jobArgs));
-    all.addAll(List.of("-Dlakeops.lakehouse.root=" + dir.resolve("lakehouse"),
-        "-Dlakeops.features.definitions-dir=" + defs,
-        "-Dlakeops.features.database=" + db,
-        "-Dlakeops.features.tables.quarantine=" + db + ".quarantine",
-        "-Dlakeops.features.tables.validation-results=" + db + ".validation_results",
-        "-Dlakeops.features.tables.feature-catalog=" + db + ".feature_catalog",
-        "-Dlakeops.job-runs.table=" + db + ".job_runs",
-        "-Dlakeops.training-sets.database=" + db,
-        "-Dlakeops.features.tables.training-sets=" + db + ".training_sets",
-        "-Dlakeops.drift.tables.drift-metrics=" + db + ".drift_metrics",
-        "-Dlakeops.drift.tables.drift-profiles=" + db + ".drift_profiles"));
     Launch.Result r = Launch.run(dir, new Launch.SharedSessions(SparkTestBase::spark), Map.of(),
-        all.toArray(String[]::new));
+        OrdersFixture.inDatabase(db, dir.resolve("lakehouse"), defs, jobArgs));
     assertEquals(0, r.exitCode(), r.err());
     return r;
   }
@@ -59,30 +46,15 @@ class IdempotentRerunTest extends SparkTestBase {
     String db = "idempotent_jobs";
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
-    Files.writeString(defs.resolve("idem_orders.conf"), """
-        name = idem_orders
-        entity-keys = [customer_id]
-        unique-key-and-time = false
-        source {
-          format = csv
-          path = "%s"
-          header = true
-          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
-        }
-        columns = [
-          { name = order_id, type = string, not-null = true }
-          { name = customer_id, type = string, not-null = true }
-          { name = ts, type = string, not-null = true }
-          { name = amount, type = double, not-null = true, min = 0 }
-        ]
+    Files.writeString(defs.resolve("idem_orders.conf"), OrdersFixture.group("idem_orders", source, """
         checks { max-rejected-share = 0.1 }
         aggregates = [
           { name = orders_2d, function = count, window-days = 2 }
           { name = spend_3d, function = sum, column = amount, window-days = 3 }
           { name = gap_3d, function = days_since_previous, window-days = 3 }
         ]
-        """.formatted(source));
-    List<String> orders = KillNineIT.orders(7, 4, 80, 5);
+        """));
+    List<String> orders = OrdersFixture.orders(7, 4, 80, 5);
     Files.write(source, orders);
     List<String> ingested = List.of(db + ".idem_orders_ingested", db + ".quarantine");
     List<String> features = List.of(db + ".idem_orders");
@@ -123,25 +95,9 @@ class IdempotentRerunTest extends SparkTestBase {
     String db = "idempotent_ml";
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
-    Files.writeString(defs.resolve("idem_ml.conf"), """
-        name = idem_ml
-        entity-keys = [customer_id]
-        unique-key-and-time = false
-        source {
-          format = csv
-          path = "%s"
-          header = true
-          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
-        }
-        columns = [
-          { name = order_id, type = string, not-null = true }
-          { name = customer_id, type = string, not-null = true }
-          { name = ts, type = string, not-null = true }
-          { name = amount, type = double, not-null = true, min = 0 }
-        ]
-        aggregates = [ { name = spend_2d, function = sum, column = amount, window-days = 2 } ]
-        """.formatted(source));
-    Files.write(source, KillNineIT.orders(8, 3, 60, 0));
+    Files.writeString(defs.resolve("idem_ml.conf"), OrdersFixture.group("idem_ml", source,
+        "aggregates = [ { name = spend_2d, function = sum, column = amount, window-days = 2 } ]"));
+    Files.write(source, OrdersFixture.orders(8, 3, 60, 0));
     launch(db, defs, "ingest", "--group", "idem_ml", "--run-date", "2025-03-03");
     launch(db, defs, "backfill", "--group", "idem_ml", "--from", "2025-03-01", "--to", "2025-03-03");
 

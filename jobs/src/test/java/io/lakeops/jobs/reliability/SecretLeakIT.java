@@ -45,26 +45,11 @@ class SecretLeakIT {
 
     Path defs = Files.createDirectories(dir.resolve("defs"));
     Path source = Files.createDirectories(dir.resolve("data")).resolve("orders.csv");
-    Files.writeString(defs.resolve("leak_orders.conf"), """
-        name = leak_orders
-        entity-keys = [customer_id]
-        unique-key-and-time = false
-        source {
-          format = csv
-          path = "%s"
-          header = true
-          event-time { column = ts, format = "yyyy-MM-dd HH:mm:ss" }
-        }
-        columns = [
-          { name = order_id, type = string, not-null = true }
-          { name = customer_id, type = string, not-null = true }
-          { name = ts, type = string, not-null = true }
-          { name = amount, type = double, not-null = true, min = 0 }
-        ]
+    Files.writeString(defs.resolve("leak_orders.conf"), OrdersFixture.group("leak_orders", source, """
         checks { max-rejected-share = 0.5 }
         aggregates = [ { name = orders_2d, function = count, window-days = 2 } ]
-        """.formatted(source));
-    Files.write(source, KillNineIT.orders(9, 2, 20, 2));
+        """));
+    Files.write(source, OrdersFixture.orders(9, 2, 20, 2));
     Files.writeString(dir.resolve("secrets.conf"),
         "lakeops.spark.conf { \"spark.hadoop.fs.s3a.session.token\" = ${?PLANTED_TOKEN} }\n");
     Map<String, String> env = Map.of(

@@ -32,7 +32,12 @@ class StandaloneClusterIT {
       System.getProperty("lakeops.spark.classpath.file", "target/spark-classpath.txt"));
   private static final Path DEFINITIONS = Path.of(System.getProperty("lakeops.root", ".."))
       .resolve("conf/features").toAbsolutePath().normalize();
-  private static final Duration LIMIT = Duration.ofMinutes(4);
+  /**
+   * A guard against a hang, not a speed test: the cluster run shares the machine with another IT
+   * (Failsafe runs two at once), and took over 4 minutes on a 2-core machine also running a
+   * benchmark.
+   */
+  private static final Duration LIMIT = Duration.ofMinutes(10);
 
   /** The demo's tables, relative to the warehouse. */
   private static final List<String> TABLES = List.of("demo.db/customers", "demo.db/transactions",
@@ -50,7 +55,7 @@ class StandaloneClusterIT {
   @Test
   void demoOnAStandaloneClusterWritesWhatALocalRunWrites() throws Exception {
     StandaloneCluster cluster = StandaloneCluster.start(Files.createDirectories(dir.resolve("cluster")),
-        SPARK_CLASSPATH, 2, Duration.ofSeconds(90));
+        SPARK_CLASSPATH, 2, Duration.ofMinutes(3));
     try {
       Path onCluster = Files.createDirectories(dir.resolve("on-cluster"));
       ProcessRun run = submit(cluster, cluster.masterUrl(), onCluster,
