@@ -139,17 +139,8 @@ class ConcurrentRunsTest extends SparkTestBase {
 
     // drift: the profile is stored by a first run; then one date twice at once.
     Path drift = dir.resolve("cc_drift.conf");
-    Files.writeString(drift, """
-        name = cc_drift
-        source {
-          query = "SELECT customer_id, amount, event_date FROM %s.cc_orders_ingested"
-          time-column = event_date
-        }
-        current { days = 1 }
-        reference { from = "2025-03-01", to = "2025-03-01" }
-        columns { numeric = [amount], categorical = [customer_id] }
-        settings { bins = 4, min-segment-rows = 10 }
-        """.formatted(db));
+    Files.writeString(drift, OrdersFixture.driftSpec("cc_drift",
+        "SELECT customer_id, amount, event_date FROM " + db + ".cc_orders_ingested", 4));
     Launch.Result first = launch(db, "drift", "--spec", drift.toString(), "--run-date", "2025-03-02");
     assertEquals(0, first.exitCode(), first.err());
     java.util.Set<String> computedAt = new java.util.HashSet<>(TableDigest.VOLATILE);

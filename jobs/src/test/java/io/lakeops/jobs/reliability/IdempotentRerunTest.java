@@ -126,17 +126,8 @@ class IdempotentRerunTest extends SparkTestBase {
     assertEquals(180, first.get(db + ".idem_train").rows());
 
     Path drift = dir.resolve("idem_drift.conf");
-    Files.writeString(drift, """
-        name = idem_drift
-        source {
-          query = "SELECT customer_id, amount, event_date FROM %s.idem_ml_ingested"
-          time-column = event_date
-        }
-        current { days = 1 }
-        reference { from = "2025-03-01", to = "2025-03-01" }
-        columns { numeric = [amount], categorical = [customer_id] }
-        settings { bins = 4, min-segment-rows = 10 }
-        """.formatted(db));
+    Files.writeString(drift, OrdersFixture.driftSpec("idem_drift",
+        "SELECT customer_id, amount, event_date FROM " + db + ".idem_ml_ingested", 4));
     Set<String> computedAt = new java.util.HashSet<>(TableDigest.VOLATILE);
     computedAt.add("computed_at");
     Path report = dir.resolve("lakehouse/results/drift/idem_drift/2025-03-03.json");

@@ -405,20 +405,8 @@ class KillNineIT {
     targets.put(profiles, TableDigest.VOLATILE);
     targets.put(metrics, union(TableDigest.VOLATILE, "computed_at"));
     Path spec = dir.resolve("ks_drift.conf");
-    Files.writeString(spec, """
-        name = ks_drift
-        source {
-          query = "SELECT customer_id, amount, event_date FROM delta.`%s`"
-          time-column = event_date
-        }
-        current { days = 1 }
-        reference { from = "2025-03-01", to = "2025-03-01" }
-        columns {
-          numeric = [amount]
-          categorical = [customer_id]
-        }
-        settings { bins = 5, min-segment-rows = 10 }
-        """.formatted(table("ks_orders_ingested")));
+    Files.writeString(spec, OrdersFixture.driftSpec("ks_drift",
+        "SELECT customer_id, amount, event_date FROM delta.`" + table("ks_orders_ingested") + "`", 5));
     List<KillPoint> points = List.of(
         KillPoint.afterCommit("right after the profile commit", profiles, 0, 0),
         KillPoint.afterLine("0.5 to 3 s after its start record", RUN_RECORDED, 500, 3000),

@@ -60,6 +60,25 @@ final class OrdersFixture {
   }
 
   /**
+   * The drift spec {@code name} over the orders that {@code sourceSql} selects (customer id, amount,
+   * event date): the current day against the reference day {@link #DAY1}, {@code amount} numeric
+   * and {@code customer_id} categorical, {@code bins} bins, segments of 10 rows at least.
+   */
+  static String driftSpec(String name, String sourceSql, int bins) {
+    return """
+        name = %s
+        source {
+          query = "%s"
+          time-column = event_date
+        }
+        current { days = 1 }
+        reference { from = "2025-03-01", to = "2025-03-01" }
+        columns { numeric = [amount], categorical = [customer_id] }
+        settings { bins = %d, min-segment-rows = 10 }
+        """.formatted(name, sourceSql, bins);
+  }
+
+  /**
    * {@code jobArgs} followed by the settings of a run on the lakehouse at {@code lakehouse} with
    * the group definitions of {@code defs}, whose every table (features, quarantine, validation
    * results, catalog, job runs, training sets, drift) is in database {@code db}.
