@@ -60,11 +60,10 @@ public final class JobProcess implements AutoCloseable {
           "logger.commits.level = info", ""));
     }
     // C1 only and the serial collector: a job JVM of a test lives for seconds on a few hundred
-    // rows, where C2 compilations and parallel GC threads cost about 45% of its CPU time for
-    // nothing (measured: 40 s -> 22 s of CPU for a small ingest).
+    // rows (see ProcessRun.shortLivedJvmOptions).
     List<String> jvm = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+    jvm.addAll(ProcessRun.shortLivedJvmOptions());
     jvm.addAll(ProcessRun.sparkJavaOptions());
     String classpath = JobClassArchive.classpath(JAR, SPARK_CLASSPATH);
     // Spark's, Hive's and Delta's classes mapped from an archive instead of loaded from the jars.

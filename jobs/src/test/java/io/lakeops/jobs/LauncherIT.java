@@ -23,7 +23,9 @@ class LauncherIT {
   private static final Path SCRIPT = Path.of(System.getProperty("lakeops.root", "..")).resolve("lakeops")
       .toAbsolutePath().normalize();
   private static final Duration LIMIT = Duration.ofMinutes(5);
-  private static final Map<String, String> ENV = Map.of("LAKEOPS_HEAP", "2g");
+  /** The script's own knobs: a smaller heap, and the cheap flags of a short JVM (LAKEOPS_JAVA_OPTS). */
+  private static final Map<String, String> ENV = Map.of("LAKEOPS_HEAP", "2g",
+      "LAKEOPS_JAVA_OPTS", String.join(" ", ProcessRun.shortLivedJvmOptions()));
 
   @TempDir
   Path dir;

@@ -37,6 +37,7 @@ class SparkSubmitIT {
     }
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
+    command.addAll(ProcessRun.shortLivedJvmOptions());
     command.addAll(ProcessRun.sparkJavaOptions());
     command.addAll(List.of("-cp", classpath, "org.apache.spark.deploy.SparkSubmit",
         "--master", "local[2]", "--class", "io.lakeops.jobs.LakeOps"));

@@ -179,6 +179,7 @@ final class StandaloneCluster implements AutoCloseable {
   private void launch(String name, List<String> mainAndArgs) throws IOException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m"));
+    command.addAll(ProcessRun.shortLivedJvmOptions());
     command.addAll(ProcessRun.sparkJavaOptions());
     command.addAll(List.of("-cp", classpath()));
     command.addAll(mainAndArgs);

@@ -61,8 +61,10 @@ class StandaloneClusterIT {
       ProcessRun run = submit(cluster, cluster.masterUrl(), onCluster,
           List.of("--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1",
               "--conf", "spark.cores.max=2",
-              // Spark adds these itself on Java 17; set here as a cluster's spark-defaults would.
-              "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", ProcessRun.sparkJavaOptions())));
+              // Spark adds the Java 17 flags itself; set here as a cluster's spark-defaults would,
+              // with the cheap flags of a short JVM, as for the driver and the daemons.
+              "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", ProcessRun.shortLivedJvmOptions())
+                  + " " + String.join(" ", ProcessRun.sparkJavaOptions())));
       assertEquals(0, run.exitCode(), run.describe());
       JsonNode result = run.json();
       assertEquals("SUCCEEDED", result.get("status").asText());
@@ -107,6 +109,7 @@ class StandaloneClusterIT {
     Path lakehouse = workDir.resolve("lakehouse");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+    command.addAll(ProcessRun.shortLivedJvmOptions());
     command.addAll(ProcessRun.sparkJavaOptions());
     command.addAll(List.of("-cp", cluster.classpath(), "org.apache.spark.deploy.SparkSubmit",
         "--master", master, "--deploy-mode", "client", "--class", "io.lakeops.jobs.LakeOps",
