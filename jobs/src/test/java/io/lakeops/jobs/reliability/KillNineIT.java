@@ -157,11 +157,15 @@ class KillNineIT {
       committed = afterCommit || p.matches(commitOf(target));
       alive = p.kill();
     }
-    TableDigest afterKill = TableDigest.of(target);
+    long killedVersion = logVersion(target);
     assertTrue(Files.exists(lakehouse().resolve("metastore_db/db.lck")),
         "the killed JVM leaves Derby's lock file behind");
     ProcessRun rerun;
+    TableDigest afterKill;
     try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
+      // What the kill left, read while the rerun starts: at the version the kill left, which the
+      // rerun's commits (new versions, no file of an old one removed) do not change.
+      afterKill = digestAt(target, killedVersion, TableDigest.VOLATILE);
       rerun = p.await(LIMIT);
     }
     assertEquals(0, rerun.exitCode(), "the rerun after a kill -9 (seed " + seed + ") must succeed: "
@@ -532,16 +536,23 @@ class KillNineIT {
         Thread.sleep(delay);
         assertTrue(p.kill(), "the backfill ended before the kill at +" + delay + " ms");
       }
-      // Every day is complete or absent: a chunk is one commit.
-      List<TableDigest> reference = await(uninterrupted);
-      var killed = SharedSpark.session().read().format("delta").load(features.toString());
-      for (int d = 0; d < 8; d++) {
-        Date day = Date.valueOf(DAY1.plusDays(d));
-        TableDigest got = TableDigest.of(killed.where(col("event_date").equalTo(day)));
-        TableDigest want = reference.get(d);
-        assertTrue(got.rows() == 0 || got.equals(want), day + " is partial after kill -9: " + got + " vs " + want);
+      long killedVersion = logVersion(features);
+      ProcessRun resumed;
+      try (JobProcess p = JobProcess.start(dir, Map.of(), backfill)) {
+        // Every day is complete or absent: a chunk is one commit. Read while the rerun starts,
+        // at the version the kill left (the rerun only adds versions).
+        List<TableDigest> reference = await(uninterrupted);
+        var killed = SharedSpark.session().read().format("delta").option("versionAsOf", killedVersion)
+            .load(features.toString());
+        for (int d = 0; d < 8; d++) {
+          Date day = Date.valueOf(DAY1.plusDays(d));
+          TableDigest got = TableDigest.of(killed.where(col("event_date").equalTo(day)));
+          TableDigest want = reference.get(d);
+          assertTrue(got.rows() == 0 || got.equals(want), day + " is partial after kill -9: " + got + " vs " + want);
+        }
+        resumed = p.await(LIMIT);
       }
-      ProcessRun resumed = run(backfill);
+      assertEquals(0, resumed.exitCode(), resumed.describe());
       assertTrue(resumed.out().matches("(?s).*4 chunks of 1 days, [1-4] already done.*"), resumed.out());
       System.out.printf("kill -9 backfill seed %d at +%d ms after the first chunk; the rerun resumed: %s%n",
           seed, delay, resumed.outLines().get(0));
@@ -612,17 +623,22 @@ class KillNineIT {
       alive = p.kill();
     }
     Set<Path> committed = new java.util.HashSet<>();
+    Map<Path, Long> killedVersions = new LinkedHashMap<>();
     for (Path t : targets.keySet()) {
-      if (logVersion(t) > versions.get(t)) {
+      killedVersions.put(t, logVersion(t));
+      if (killedVersions.get(t) > versions.get(t)) {
         committed.add(t);
       }
     }
-    Map<Path, TableDigest> killed = digests(targets);
     afterKill.check();
     assertTrue(Files.exists(lakehouse().resolve("metastore_db/db.lck")),
         "the killed JVM leaves Derby's lock file behind");
     ProcessRun rerun;
+    Map<Path, TableDigest> killed;
     try (JobProcess p = JobProcess.start(dir, Map.of(), args)) {
+      // What the kill left, read while the rerun starts, at the versions the kill left (the
+      // rerun only adds versions and removes no file of an old one).
+      killed = digests(targets, killedVersions);
       rerun = p.await(LIMIT);
     }
     assertEquals(0, rerun.exitCode(), "the rerun after a kill -9 (" + point.what() + ", seed " + seed
@@ -689,6 +705,19 @@ class KillNineIT {
         ? TableDigest.of(SharedSpark.session().read().format("delta").load(t.toString()), excluded)
         : TableDigest.ABSENT));
     return digests;
+  }
+
+  /** The targets at the given versions (-1: absent), whatever was committed since. */
+  private static Map<Path, TableDigest> digests(Map<Path, Set<String>> targets, Map<Path, Long> versions) {
+    Map<Path, TableDigest> digests = new LinkedHashMap<>();
+    targets.forEach((t, excluded) -> digests.put(t, digestAt(t, versions.get(t), excluded)));
+    return digests;
+  }
+
+  /** The table at {@code version} (time travel), or absent for -1 (no commit yet). */
+  private static TableDigest digestAt(Path table, long version, Set<String> excluded) {
+    return version < 0 ? TableDigest.ABSENT : TableDigest.of(SharedSpark.session().read().format("delta")
+        .option("versionAsOf", version).load(table.toString()), excluded);
   }
 
   private static Set<String> union(Set<String> a, String... more) {
