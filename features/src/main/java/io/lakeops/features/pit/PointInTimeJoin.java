@@ -55,8 +55,9 @@ import org.roaringbitmap.longlong.Roaring64NavigableMap;
  * commit version, row id), and the wide feature columns are fetched second, only for the rows
  * that matched. All groups that share the spine's key columns go through one shuffle: the spine
  * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
- * computed from small samples (the cached spine, a few file splits per feature table), sorted by
- * (key hash, keys, time, kind), and one streaming pass per partition keeps, per group, the rows
+ * computed from small samples (the cached spine, a few file splits per feature table); each
+ * partition is loaded into primitive arrays and sorted in memory by (key hash, time, kind)
+ * ({@link PartitionRows}), and one pass per partition keeps, per group, the rows
  * that can still be an answer ({@link Staircase}). A hot entity is split by time across
  * partitions; the candidates left at the end of each partition are collected (a few small rows
  * per partition) and carried to the spine rows at the start of the next ones that found nothing
