@@ -228,17 +228,19 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       }
       long t = rec[at + PartitionRows.TIME];
       if (PartitionRows.kind(meta) == 0) {
-        state[PartitionRows.group(meta)].add(new long[] {t, rec[at + PartitionRows.CREATED],
-            rec[at + PartitionRows.VERSION], rec[at + PartitionRows.ROW_ID]});
+        state[PartitionRows.group(meta)].add(t, rec[at + PartitionRows.CREATED],
+            rec[at + PartitionRows.VERSION], rec[at + PartitionRows.ROW_ID]);
         return;
       }
       Object[] m = new Object[state.length];
       boolean missing = false;
       for (int g = 0; g < state.length; g++) {
         state[g].prune(t, ttlMicros[g]);
-        long[] c = state[g].answer(t, ttlMicros[g]);
-        m[g] = c == null ? null : row(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
-        missing |= c == null;
+        Staircase st = state[g];
+        int c = st.answerIndex(t, ttlMicros[g]);
+        m[g] = c < 0 ? null
+            : row(st.get(c, Staircase.ROW_ID), st.get(c, Staircase.TS), st.get(c, Staircase.CREATED));
+        missing |= c < 0;
       }
       boolean open = part > 0 && hash == firstHash && missing;
       if (open) {
