@@ -168,9 +168,9 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
     private void fill() {
       int n = in.size;
       if (pos < n) {
-        long order = in.sortedOrder[pos];
+        long order = in.order[pos];
         int end = pos + 1;
-        while (end < n && in.sortedOrder[end] == order) {
+        while (end < n && in.order[end] == order) {
           end++;
         }
         applyGroup(pos, end);
@@ -190,12 +190,12 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
     private void applyGroup(int from, int to) {
       long hash = in.hashAt(from);
       if (to - from == 1) {
-        apply(hash, in.sorted[from]);
+        apply(hash, from);
         return;
       }
       Integer[] idx = new Integer[to - from];
       for (int i = from; i < to; i++) {
-        idx[i - from] = in.sorted[i];
+        idx[i - from] = i;
       }
       long[] rec = in.rec;
       Arrays.sort(idx, (a, b) -> {

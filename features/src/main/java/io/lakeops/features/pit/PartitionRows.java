@@ -14,11 +14,12 @@ import org.apache.spark.unsafe.types.UTF8String;
  *
  * <p>Why not Spark's sort: with the rows in Spark's sorter, reading them back in sorted order is a
  * random access into the whole partition's row pages per row, and those cache and TLB misses were
- * half of the pass's time in a profile (1M spine rows, 3 x 5M feature rows). Here the sort moves
- * 12-byte (long, int) pairs and the pass reads one 40-byte record per row.
+ * half of the pass's time in a profile (1M spine rows, 3 x 5M feature rows). Here a radix sort
+ * moves 48-byte records (the sort long and the row's fields) in sequential passes, and the pass
+ * reads them in order.
  *
- * <p>Memory: about 70 bytes per row while sorting (a row's fields are one strided record) plus
- * the spine rows' payloads; {@link PointInTimeJoin} picks
+ * <p>Memory: about 100 bytes per row while sorting (a record and its copy) plus the spine rows'
+ * payloads; {@link PointInTimeJoin} picks
  * enough partitions to keep a partition under {@link PointInTimeJoin#ROWS_PER_PARTITION} rows.
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, time (micros), kind (0 feature, 1 spine),
@@ -44,10 +45,6 @@ final class PartitionRows {
   /** The distinct keys of the partition; rows refer to them by id. */
   final List<Object[]> keys = new ArrayList<>();
   final List<InternalRow> spine = new ArrayList<>();
-
-  /** After {@link #sort}: row indices in order, and the packed sort long of each position. */
-  int[] sorted;
-  long[] sortedOrder;
 
   static int kind(long meta) {
     return (int) (meta & 0xff);
@@ -138,26 +135,24 @@ final class PartitionRows {
     return size++;
   }
 
+  /** Sorts the rows by {@link #order}: afterwards row i is the i-th in order. */
   void sort() {
-    int[] index = new int[size];
-    for (int i = 0; i < size; i++) {
-      index[i] = i;
-    }
-    radixSort(order, index, size);
-    sortedOrder = order;
-    sorted = index;
+    radixSort(order, rec, STRIDE, size);
   }
 
-  /** The key hash of sorted position {@code p}. */
-  long hashAt(int p) {
-    return sortedOrder[p] >>> 40;
+  /** The key hash of row {@code i} (after {@link #sort}: of the i-th row in order). */
+  long hashAt(int i) {
+    return order[i] >>> 40;
   }
 
   /**
-   * Sorts {@code keys[0..n)} (non-negative longs) ascending, moving {@code values} along; stable.
-   * Least significant byte first, skipping bytes that are the same in every key.
+   * Sorts {@code keys[0..n)} (non-negative longs) ascending and moves each key's record of
+   * {@code stride} longs in {@code records} along with it; stable. Least significant byte first,
+   * skipping bytes that are the same in every key. Moving whole records (rather than sorting
+   * indices) keeps every pass sequential, and the pass then reads the records in order: with an
+   * index sort, each row was a random access into the partition's records.
    */
-  static void radixSort(long[] keys, int[] values, int n) {
+  static void radixSort(long[] keys, long[] records, int stride, int n) {
     int[][] counts = new int[8][256];
     for (int i = 0; i < n; i++) {
       long k = keys[i];
@@ -165,23 +160,22 @@ final class PartitionRows {
         counts[b][(int) (k >>> (8 * b)) & 0xff]++;
       }
     }
-    long[] k2 = new long[n];
-    int[] v2 = new int[n];
     long[] srcK = keys;
-    int[] srcV = values;
-    long[] dstK = k2;
-    int[] dstV = v2;
+    long[] srcR = records;
+    long[] dstK = null;
+    long[] dstR = null;
     for (int b = 0; b < 8; b++) {
       int[] c = counts[b];
-      boolean trivial = false;
-      for (int x = 0; x < 256; x++) {
-        if (c[x] == n) {
-          trivial = true;
-          break;
-        }
+      boolean trivial = n == 0;
+      for (int x = 0; x < 256 && !trivial; x++) {
+        trivial = c[x] == n;
       }
-      if (trivial || n == 0) {
+      if (trivial) {
         continue;
+      }
+      if (dstK == null) {
+        dstK = new long[n];
+        dstR = new long[n * stride];
       }
       int sum = 0;
       for (int x = 0; x < 256; x++) {
@@ -194,18 +188,22 @@ final class PartitionRows {
         long k = srcK[i];
         int pos = c[(int) (k >>> shift) & 0xff]++;
         dstK[pos] = k;
-        dstV[pos] = srcV[i];
+        int from = i * stride;
+        int to = pos * stride;
+        for (int j = 0; j < stride; j++) {
+          dstR[to + j] = srcR[from + j];
+        }
       }
       long[] tk = srcK;
       srcK = dstK;
       dstK = tk;
-      int[] tv = srcV;
-      srcV = dstV;
-      dstV = tv;
+      long[] tr = srcR;
+      srcR = dstR;
+      dstR = tr;
     }
     if (srcK != keys) {
       System.arraycopy(srcK, 0, keys, 0, n);
-      System.arraycopy(srcV, 0, values, 0, n);
+      System.arraycopy(srcR, 0, records, 0, n * stride);
     }
   }
 }

@@ -238,11 +238,11 @@ public final class PointInTimeJoin {
   private static final long HASH_MASK = (1L << 23) - 1;
 
   /**
-   * Most rows one partition of the match holds in memory ({@link PartitionRows}: about 60 bytes a
-   * row plus the spine payloads, so about 250 MB): when the sampled row count says more, the
-   * join uses more partitions than configured.
+   * Most rows one partition of the match holds in memory ({@link PartitionRows}: about 100 bytes
+   * a row while sorting plus the spine payloads, so about 200 MB): when the sampled row count
+   * says more, the join uses more partitions than configured.
    */
-  static final long ROWS_PER_PARTITION = 4_000_000L;
+  static final long ROWS_PER_PARTITION = 2_000_000L;
 
   private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
       List<FeatureRequest> pinned, List<StructType> schemas, boolean single,

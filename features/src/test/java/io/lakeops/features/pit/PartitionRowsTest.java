@@ -23,7 +23,8 @@ class PartitionRowsTest {
     for (int round = 0; round < 200; round++) {
       int n = random.nextInt(0, 3000);
       long[] keys = new long[n];
-      int[] values = new int[n];
+      int stride = 1 + round % 3;
+      long[] records = new long[n * stride];
       for (int i = 0; i < n; i++) {
         // Packed (hash, second) longs, with many duplicates and some extreme seconds.
         long hash = random.nextInt(0, round % 2 == 0 ? 5 : 1 << 23);
@@ -34,7 +35,9 @@ class PartitionRowsTest {
           default -> random.nextLong(0, 10_000_000L);
         };
         keys[i] = PartitionRows.order(hash, micros);
-        values[i] = i;
+        for (int j = 0; j < stride; j++) {
+          records[i * stride + j] = i * 10L + j; // identifies the row and the field
+        }
       }
       Integer[] expected = new Integer[n];
       for (int i = 0; i < n; i++) {
@@ -42,10 +45,12 @@ class PartitionRowsTest {
       }
       long[] original = keys.clone();
       Arrays.sort(expected, Comparator.comparingLong(i -> original[i])); // stable
-      PartitionRows.radixSort(keys, values, n);
+      PartitionRows.radixSort(keys, records, stride, n);
       for (int i = 0; i < n; i++) {
-        assertEquals(expected[i].intValue(), values[i], "round " + round + " position " + i);
-        assertEquals(original[expected[i]], keys[i]);
+        assertEquals(original[expected[i]], keys[i], "round " + round + " position " + i);
+        for (int j = 0; j < stride; j++) {
+          assertEquals(expected[i] * 10L + j, records[i * stride + j], "round " + round + " position " + i);
+        }
       }
     }
   }
