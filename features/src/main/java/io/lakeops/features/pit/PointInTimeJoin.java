@@ -253,6 +253,15 @@ public final class PointInTimeJoin {
     StructType keyType = new StructType();
     for (int i = 0; i < first.entityKeys().size(); i++) {
       DataType type = firstSchema.apply(first.entityKeys().get(i)).dataType();
+      if (!(type instanceof org.apache.spark.sql.types.AtomicType)
+          || type instanceof org.apache.spark.sql.types.BinaryType
+          || type instanceof org.apache.spark.sql.types.FractionalType
+              && !(type instanceof org.apache.spark.sql.types.DecimalType)) {
+        throw new IllegalArgumentException("Feature group " + first.group() + " has entity key column "
+            + first.entityKeys().get(i) + " of type " + type.simpleString() + "; the point-in-time join "
+            + "needs keys of a type with exact equality: a string, an integer, a decimal, a date, a "
+            + "timestamp or a boolean. Cast it in the group's source query.");
+      }
       keyTypes.add(type);
       keyType = keyType.add("k" + i, type, true);
     }

@@ -45,7 +45,7 @@ class PartitionRowsTest {
       }
       long[] original = keys.clone();
       Arrays.sort(expected, Comparator.comparingLong(i -> original[i])); // stable
-      PartitionRows.radixSort(keys, records, stride, n);
+      records = PartitionRows.radixSort(keys, records, stride, n);
       for (int i = 0; i < n; i++) {
         assertEquals(original[expected[i]], keys[i], "round " + round + " position " + i);
         for (int j = 0; j < stride; j++) {
