@@ -13,19 +13,18 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The streaming pass of the point-in-time join, over one range partition of the narrow union of
- * spine rows and feature rows, sorted by one packed long of (key hash, second). The pass applies
+ * spine rows and feature rows, sorted in memory by one packed long of (key hash, second)
+ * ({@link PartitionRows}). The pass applies
  * rows in (key hash, time, kind) order, feature rows before spine rows at equal times (so
  * {@code event_ts <= spine time} includes equality): rows that share the packed long are buffered
  * and ordered first. Entities that share a key hash interleave in time; the pass keeps a state
  * per entity within a run of one hash.
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, then time (micros), kind (0 feature,
- * 1 spine), group index, created (micros), commit version, row id, spine payload (struct), and
- * the packed sort long.
+ * 1 spine), group index, created (micros), commit version, row id, spine payload (struct).
  *
  * <p>Partitions are ranges of (key hash, time) ({@link RangeBounds}), so a hot entity may be
  * split by time across consecutive partitions, and two entities whose hashes collide may both
@@ -61,7 +60,6 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       .add("ver", DataTypes.LongType)
       .add("rid", DataTypes.LongType);
 
-  private final int keys;
   private final DataType[] keyTypes;
   private final int spineFields;
   private final long[] ttlMicros;
@@ -76,7 +74,6 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
    */
   AsOfMatcher(DataType[] keyTypes, int spineFields, long[] ttlMicros, boolean asKnownAt,
       RangeBounds bounds) {
-    this.keys = keyTypes.length;
     this.keyTypes = keyTypes.clone();
     this.spineFields = spineFields;
     this.ttlMicros = ttlMicros.clone();
@@ -99,7 +96,7 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
 
   @Override
   public Iterator<InternalRow> call(Integer part, Iterator<InternalRow> input) {
-    return new Pass(part, input);
+    return new Pass(part, PartitionRows.load(part, input, keyTypes, spineFields, bounds));
   }
 
   Staircase[] newState() {
@@ -126,45 +123,29 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
   }
 
   /**
-   * The pass. Its input is sorted by one packed long only ({@code o}: key hash and the second, so
-   * that Spark sorts it with a radix sort); rows with the same {@code o} (one key hash, one second)
-   * arrive in any order, so each such group is buffered, as primitives, and put in (time, kind)
-   * order before it is applied. Groups are nearly always one row.
+   * The pass over one partition, loaded and sorted by {@link PartitionRows} by one packed long
+   * (key hash, second). Rows with the same packed long (one key hash, one second) are put in
+   * (time, kind) order before they are applied; such groups are nearly always one row.
    */
   private final class Pass implements Iterator<InternalRow> {
     private final int part;
-    private final Iterator<InternalRow> input;
+    private final PartitionRows in;
     private final java.util.ArrayDeque<InternalRow> out = new java.util.ArrayDeque<>();
+    private int pos;
     private boolean started;
     private long firstHash;
     private long currentHash;
-    private Object[] currentKey;
+    private int currentKey;
     private Staircase[] state;
-    /** The entities of the current key hash and their states (usually one). */
-    private final java.util.LinkedHashMap<List<Object>, Staircase[]> run =
+    /** The entities (key ids) of the current key hash and their states (usually one). */
+    private final java.util.LinkedHashMap<Integer, Staircase[]> run =
         new java.util.LinkedHashMap<>();
     private long unresolved;
     private boolean finished;
-    private final Object[] key = new Object[keys];
-    /** The key of the last row read (shared by the buffered rows that have the same key). */
-    private Object[] lastKey;
 
-    // The buffered group: rows with one value of the packed sort long.
-    private long groupOrder;
-    private long groupHash;
-    private int size;
-    private long[] gt = new long[8];
-    private int[] gKind = new int[8];
-    private int[] gGrp = new int[8];
-    private long[] gCreated = new long[8];
-    private long[] gVer = new long[8];
-    private long[] gRid = new long[8];
-    private Object[][] gKey = new Object[8][];
-    private InternalRow[] gSp = new InternalRow[8];
-
-    Pass(int part, Iterator<InternalRow> input) {
+    Pass(int part, PartitionRows in) {
       this.part = part;
-      this.input = input;
+      this.in = in;
     }
 
     @Override
@@ -183,110 +164,56 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       return out.poll();
     }
 
-    /** Reads input until a group is complete and applied (or the input ends). */
+    /** Applies the next group of rows with one packed sort long (or ends the partition). */
     private void fill() {
-      while (input.hasNext()) {
-        InternalRow row = input.next();
-        long hash = row.getLong(0);
-        long t = row.getLong(keys + 1);
-        int expected = bounds.partition(hash, t);
-        if (expected != part) {
-          throw new IllegalStateException("Point-in-time join: a row with key hash " + hash
-              + " and time " + t + " reached partition " + part + " instead of " + expected
-              + "; the exchange did not partition as planned (is spark.sql.shuffle.partitions "
-              + "or adaptive execution changing the partition count?)");
+      int n = in.size;
+      if (pos < n) {
+        long order = in.order[pos];
+        int end = pos + 1;
+        while (end < n && in.order[end] == order) {
+          end++;
         }
-        long order = row.getLong(keys + 8);
-        boolean flushed = false;
-        if (size > 0 && order != groupOrder) {
-          applyGroup();
-          flushed = true;
-        }
-        groupOrder = order;
-        groupHash = hash;
-        buffer(row, t);
-        if (flushed) {
-          return;
-        }
-      }
-      if (size > 0) {
-        applyGroup();
+        applyGroup(pos, end);
+        pos = end;
         return;
       }
       finished = true;
       if (started) {
         out.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
-        for (java.util.Map.Entry<List<Object>, Staircase[]> e : run.entrySet()) {
-          out.add(endState(part, currentHash, e.getKey().toArray(), e.getValue()));
+        for (java.util.Map.Entry<Integer, Staircase[]> e : run.entrySet()) {
+          out.add(endState(part, currentHash, in.keys.get(e.getKey()), e.getValue()));
         }
       }
     }
 
-    private void buffer(InternalRow row, long t) {
-      if (size == gt.length) {
-        int n = size * 2;
-        gt = Arrays.copyOf(gt, n);
-        gKind = Arrays.copyOf(gKind, n);
-        gGrp = Arrays.copyOf(gGrp, n);
-        gCreated = Arrays.copyOf(gCreated, n);
-        gVer = Arrays.copyOf(gVer, n);
-        gRid = Arrays.copyOf(gRid, n);
-        gKey = Arrays.copyOf(gKey, n);
-        gSp = Arrays.copyOf(gSp, n);
-      }
-      for (int i = 0; i < keys; i++) {
-        key[i] = row.get(i + 1, keyTypes[i]);
-      }
-      if (lastKey == null || !Arrays.equals(lastKey, key)) {
-        // A copy: input rows (and the strings in them) are reused.
-        Object[] copy = new Object[keys];
-        for (int i = 0; i < keys; i++) {
-          copy[i] = key[i] instanceof UTF8String u ? u.clone() : key[i];
-        }
-        lastKey = copy;
-      }
-      int i = size++;
-      gt[i] = t;
-      gKey[i] = lastKey;
-      int kind = row.getInt(keys + 2);
-      gKind[i] = kind;
-      if (kind == 0) {
-        gGrp[i] = row.getInt(keys + 3);
-        gCreated[i] = row.getLong(keys + 4);
-        gVer[i] = row.getLong(keys + 5);
-        gRid[i] = row.getLong(keys + 6);
-        gSp[i] = null;
-      } else {
-        gSp[i] = row.getStruct(keys + 7, spineFields).copy();
-      }
-    }
-
-    /** Applies the buffered group in (time, kind) order: feature rows first at equal times. */
-    private void applyGroup() {
-      int n = size;
-      size = 0;
-      if (n == 1) {
-        apply(0);
-        gSp[0] = null;
+    /** Applies sorted positions [from, to) in (time, kind) order: feature rows first at equal times. */
+    private void applyGroup(int from, int to) {
+      long hash = in.hashAt(from);
+      if (to - from == 1) {
+        apply(hash, from);
         return;
       }
-      Integer[] idx = new Integer[n];
-      for (int i = 0; i < n; i++) {
-        idx[i] = i;
+      Integer[] idx = new Integer[to - from];
+      for (int i = from; i < to; i++) {
+        idx[i - from] = i;
       }
+      long[] rec = in.rec;
       Arrays.sort(idx, (a, b) -> {
-        int c = Long.compare(gt[a], gt[b]);
-        return c != 0 ? c : Integer.compare(gKind[a], gKind[b]);
+        int c = Long.compare(rec[a * PartitionRows.STRIDE + PartitionRows.TIME],
+            rec[b * PartitionRows.STRIDE + PartitionRows.TIME]);
+        return c != 0 ? c : Integer.compare(PartitionRows.kind(rec[a * PartitionRows.STRIDE + PartitionRows.META]),
+            PartitionRows.kind(rec[b * PartitionRows.STRIDE + PartitionRows.META]));
       });
       for (int i : idx) {
-        apply(i);
+        apply(hash, i);
       }
-      Arrays.fill(gSp, 0, n, null);
     }
 
-    private void apply(int i) {
-      long hash = groupHash;
-      Object[] k = gKey[i];
+    private void apply(long hash, int i) {
+      long[] rec = in.rec;
+      int at = i * PartitionRows.STRIDE;
+      long meta = rec[at + PartitionRows.META];
+      int k = PartitionRows.keyId(meta);
       if (!started) {
         started = true;
         firstHash = hash;
@@ -296,34 +223,40 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
         run.clear();
         currentHash = hash;
         switchKey(k);
-      } else if (k != currentKey && !Arrays.equals(currentKey, k)) {
+      } else if (k != currentKey) {
         switchKey(k);
       }
-      long t = gt[i];
-      if (gKind[i] == 0) {
-        state[gGrp[i]].add(new long[] {t, gCreated[i], gVer[i], gRid[i]});
+      long t = rec[at + PartitionRows.TIME];
+      if (PartitionRows.kind(meta) == 0) {
+        state[PartitionRows.group(meta)].add(t, rec[at + PartitionRows.CREATED],
+            rec[at + PartitionRows.VERSION], rec[at + PartitionRows.ROW_ID]);
         return;
       }
       Object[] m = new Object[state.length];
       boolean missing = false;
       for (int g = 0; g < state.length; g++) {
         state[g].prune(t, ttlMicros[g]);
-        long[] c = state[g].answer(t, ttlMicros[g]);
-        m[g] = c == null ? null : row(c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
-        missing |= c == null;
+        Staircase st = state[g];
+        int c = st.answerIndex(t, ttlMicros[g]);
+        m[g] = c < 0 ? null
+            : row(st.get(c, Staircase.ROW_ID), st.get(c, Staircase.TS), st.get(c, Staircase.CREATED));
+        missing |= c < 0;
       }
       boolean open = part > 0 && hash == firstHash && missing;
       if (open) {
         unresolved++;
       }
-      out.add(row(open ? UNRESOLVED : MATCHED, part, hash, open ? row(currentKey.clone()) : null, t,
-          gSp[i], new GenericArrayData(m), null, null));
+      int s = (int) rec[at + PartitionRows.SPINE];
+      InternalRow sp = in.spine.get(s);
+      in.spine.set(s, null);
+      out.add(row(open ? UNRESOLVED : MATCHED, part, hash,
+          open ? row(in.keys.get(currentKey).clone()) : null, t, sp, new GenericArrayData(m), null, null));
     }
 
-    /** Switches to the state of entity {@code k} (already a copy). */
-    private void switchKey(Object[] k) {
+    /** Switches to the state of entity {@code k} (a key id of the partition). */
+    private void switchKey(int k) {
       currentKey = k;
-      state = run.computeIfAbsent(Arrays.asList(k), x -> newState());
+      state = run.computeIfAbsent(k, x -> newState());
     }
   }
 }

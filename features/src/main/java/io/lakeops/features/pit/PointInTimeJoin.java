@@ -55,8 +55,9 @@ import org.roaringbitmap.longlong.Roaring64NavigableMap;
  * commit version, row id), and the wide feature columns are fetched second, only for the rows
  * that matched. All groups that share the spine's key columns go through one shuffle: the spine
  * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
- * computed from small samples (the cached spine, a few file splits per feature table), sorted by
- * (key hash, keys, time, kind), and one streaming pass per partition keeps, per group, the rows
+ * computed from small samples (the cached spine, a few file splits per feature table); each
+ * partition is loaded into primitive arrays and sorted in memory by (key hash, time, kind)
+ * ({@link PartitionRows}), and one pass per partition keeps, per group, the rows
  * that can still be an answer ({@link Staircase}). A hot entity is split by time across
  * partitions; the candidates left at the end of each partition are collected (a few small rows
  * per partition) and carried to the spine rows at the start of the next ones that found nothing
@@ -224,7 +225,7 @@ public final class PointInTimeJoin {
 
   /**
    * The key hash: 23 bits of xxhash64 of the keys, so that (hash, time in seconds) packs into one
-   * non-negative long, the sort's prefix (see {@link #SORT_KEY}). Entities sharing a hash are kept
+   * non-negative long, the sort key ({@link PartitionRows#order}). Entities sharing a hash are kept
    * apart by the pass.
    */
   private static Column keyHash(List<Column> keys) {
@@ -237,12 +238,11 @@ public final class PointInTimeJoin {
   private static final long HASH_MASK = (1L << 23) - 1;
 
   /**
-   * The sort column: {@code h << 40 | (t div 10^6 + 2^39)}, monotone in (h, t) (the seconds of any
-   * Spark timestamp fit in 40 bits with the offset). Spark sorts one long column with a radix
-   * sort; the pass puts rows with equal values (one key hash, one second) in (t, kind) order.
+   * Most rows one partition of the match holds in memory ({@link PartitionRows}: about 100 bytes
+   * a row while sorting plus the spine payloads, so about 200 MB): when the sampled row count
+   * says more, the join uses more partitions than configured.
    */
-  private static final String SORT_KEY =
-      "shiftleft(h, 40) | ((t div 1000000) + 549755813888)";
+  static final long ROWS_PER_PARTITION = 2_000_000L;
 
   private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
       List<FeatureRequest> pinned, List<StructType> schemas, boolean single,
@@ -253,6 +253,15 @@ public final class PointInTimeJoin {
     StructType keyType = new StructType();
     for (int i = 0; i < first.entityKeys().size(); i++) {
       DataType type = firstSchema.apply(first.entityKeys().get(i)).dataType();
+      if (!(type instanceof org.apache.spark.sql.types.AtomicType)
+          || type instanceof org.apache.spark.sql.types.BinaryType
+          || type instanceof org.apache.spark.sql.types.FractionalType
+              && !(type instanceof org.apache.spark.sql.types.DecimalType)) {
+        throw new IllegalArgumentException("Feature group " + first.group() + " has entity key column "
+            + first.entityKeys().get(i) + " of type " + type.simpleString() + "; the point-in-time join "
+            + "needs keys of a type with exact equality: a string, an integer, a decimal, a date, a "
+            + "timestamp or a boolean. Cast it in the group's source query.");
+      }
       keyTypes.add(type);
       keyType = keyType.add("k" + i, type, true);
     }
@@ -327,18 +336,19 @@ public final class PointInTimeJoin {
             partitions, 100 + gi, FEATURE_SAMPLE_SHARE));
       }
     }
+    double sampledRows = 0;
+    for (RangeBounds.Point p : points) {
+      sampledRows += p.weight();
+    }
+    if (options.partitions() <= 0 && sampledRows / partitions > ROWS_PER_PARTITION) {
+      partitions = (int) Math.ceil(sampledRows / ROWS_PER_PARTITION);
+    }
     RangeBounds bounds = RangeBounds.of(points, partitions);
-    UserDefinedFunction route = functions.udf(
-        (UDF2<Long, Long, Integer>) (h, t) -> bounds.route(bounds.partition(h, t)),
-        DataTypes.IntegerType);
-    // One long sort column, so that Spark sorts with its radix sort; the pass orders the rare rows
-    // of one key hash within one second by (time, kind) itself.
+    // No Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
     Dataset<Row> sorted = union
-        .withColumn(ROUTE, route.apply(col("h"), col("t")))
+        .withColumn(ROUTE, PitFunctions.route(bounds, col("h"), col("t")))
         .repartition(partitions, col(ROUTE))
-        .drop(ROUTE)
-        .withColumn("o", expr(SORT_KEY))
-        .sortWithinPartitions(col("o"));
+        .drop(ROUTE);
     AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType.size(), ttl,
         options.asKnownAt(), bounds);
     StructType outSchema = AsOfMatcher.schema(keyType, spineType);
@@ -408,8 +418,6 @@ public final class PointInTimeJoin {
       Roaring64NavigableMap bits = wanted[gi];
       Map<Long, int[]> extra = carry.destinations(gi);
       final int g = gi;
-      UserDefinedFunction isWanted = functions.udf(
-          (UDF1<Long, Boolean>) rid -> rid != null && bits.contains(rid), DataTypes.BooleanType);
       UserDefinedFunction routes = functions.udf((UDF3<Long, Long, Long, List<Integer>>) (h, t, rid) -> {
         List<Integer> to = new ArrayList<>(2);
         to.add(bounds.route(bounds.partition(h, t)));
@@ -439,7 +447,7 @@ public final class PointInTimeJoin {
         }
       }
       Dataset<Row> part = pinned(r)
-          .where(isWanted.apply(col("__rid").cast(DataTypes.LongType)))
+          .where(PitFunctions.wanted(bits, col("__rid").cast(DataTypes.LongType)))
           .select(cols.toArray(new Column[0]));
       fetched = fetched == null ? part : fetched.union(part);
     }
@@ -451,23 +459,30 @@ public final class PointInTimeJoin {
           + fetchedRows.getNumPartitions() + " partitions, expected " + partitions);
     }
     JavaRDD<InternalRow> joined = hits.zipPartitions(fetchedRows, attach(groups.size(), featureTypes));
+    // Each group's features travel as one struct (no per-value boxing), expanded by a projection.
     StructType joinedSchema = new StructType().add("sp", spineType, true);
+    List<Column> expanded = new ArrayList<>();
+    expanded.add(col("sp"));
     for (int gi = 0; gi < groups.size(); gi++) {
+      joinedSchema = joinedSchema.add(FEATURES + gi, featureTypes.get(gi), true);
       for (StructField f : featureTypes.get(gi).fields()) {
-        joinedSchema = joinedSchema.add(f.name(), f.dataType(), true);
+        expanded.add(col(FEATURES + gi + ".`" + f.name() + "`").as(f.name()));
       }
     }
     for (int gi = 0; gi < groups.size(); gi++) {
       int g = groups.get(gi);
       joinedSchema = joinedSchema.add(TS + g, DataTypes.LongType, true)
           .add(CREATED + g, DataTypes.LongType, true);
+      expanded.add(col(TS + g));
+      expanded.add(col(CREATED + g));
     }
-    Dataset<Row> rows = spark.internalCreateDataFrame(joined.rdd(), joinedSchema, false);
+    Dataset<Row> rows = spark.internalCreateDataFrame(joined.rdd(), joinedSchema, false)
+        .select(expanded.toArray(new Column[0]));
     if (single) {
       // Spine rows without keys or time: nulls (with several key sets, the left joins give them).
       List<Column> nulls = new ArrayList<>();
       nulls.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
-      for (StructField f : joinedSchema.fields()) {
+      for (StructField f : rows.schema().fields()) {
         if (!f.name().equals("sp")) {
           nulls.add(lit(null).cast(f.dataType()).as(f.name()));
         }
@@ -479,18 +494,25 @@ public final class PointInTimeJoin {
 
   private static final String ROUTE = "__lakeops_route";
 
+  /** Column prefix of the per-group feature structs in the joined rows. */
+  private static final String FEATURES = "__lakeops_f";
+
   /** Joins a partition's hits with the feature rows fetched into that partition, by row id. */
   private static FlatMapFunction2<Iterator<Hit>, Iterator<InternalRow>, InternalRow> attach(
       int groups, List<StructType> featureTypes) {
     return (hitIt, rowIt) -> {
-      List<Map<Long, InternalRow>> byRid = new ArrayList<>();
+      List<RowIdIndex> byRid = new ArrayList<>();
+      List<List<InternalRow>> fetchedRows = new ArrayList<>();
       for (int g = 0; g < groups; g++) {
-        byRid.add(new HashMap<>());
+        byRid.add(new RowIdIndex(1024));
+        fetchedRows.add(new ArrayList<>());
       }
       while (rowIt.hasNext()) {
         InternalRow f = rowIt.next();
         int g = f.getInt(0);
-        byRid.get(g).put(f.getLong(1), f.getStruct(2 + g, featureTypes.get(g).size()).copy());
+        List<InternalRow> list = fetchedRows.get(g);
+        byRid.get(g).put(f.getLong(1), list.size());
+        list.add(f.getStruct(2 + g, featureTypes.get(g).size()).copy());
       }
       return new Iterator<InternalRow>() {
         @Override
@@ -500,7 +522,7 @@ public final class PointInTimeJoin {
 
         @Override
         public InternalRow next() {
-          return hitIt.next().toRow(byRid, featureTypes);
+          return hitIt.next().toRow(byRid, fetchedRows);
         }
       };
     };
@@ -611,25 +633,20 @@ public final class PointInTimeJoin {
       created[g] = createdTs;
     }
 
-    InternalRow toRow(List<Map<Long, InternalRow>> byRid, List<StructType> featureTypes) {
-      int width = 1;
-      for (StructType t : featureTypes) {
-        width += t.size();
-      }
-      Object[] values = new Object[width + 2 * has.length];
+    InternalRow toRow(List<RowIdIndex> byRid, List<List<InternalRow>> fetched) {
+      Object[] values = new Object[1 + 3 * has.length];
       values[0] = sp;
-      int at = 1;
       for (int g = 0; g < has.length; g++) {
-        InternalRow f = has[g] ? byRid.get(g).get(rid[g]) : null;
-        if (has[g] && f == null) {
-          throw new IllegalStateException("Point-in-time join: matched row id " + rid[g]
-              + " of group " + g + " was not fetched");
-        }
-        StructField[] fields = featureTypes.get(g).fields();
-        for (int i = 0; i < fields.length; i++) {
-          values[at++] = f == null || f.isNullAt(i) ? null : f.get(i, fields[i].dataType());
+        if (has[g]) {
+          int at = byRid.get(g).get(rid[g]);
+          if (at < 0) {
+            throw new IllegalStateException("Point-in-time join: matched row id " + rid[g]
+                + " of group " + g + " was not fetched");
+          }
+          values[1 + g] = fetched.get(g).get(at);
         }
       }
+      int at = 1 + has.length;
       for (int g = 0; g < has.length; g++) {
         values[at++] = has[g] ? ts[g] : null;
         values[at++] = has[g] ? created[g] : null;

@@ -24,16 +24,28 @@ final class Staircase implements Serializable {
   static final int CREATED = 1;
   static final int VERSION = 2;
   static final int ROW_ID = 3;
+  private static final int STRIDE = 4;
 
   private final boolean asKnownAt;
-  private final ArrayList<long[]> rows = new ArrayList<>();
+  /** The kept rows, {@link #STRIDE} longs each (no object per row: the pass adds millions). */
+  private long[] rows = new long[STRIDE];
+  private int size;
 
   Staircase(boolean asKnownAt) {
     this.asKnownAt = asKnownAt;
   }
 
-  private long known(long[] row) {
-    return asKnownAt ? row[CREATED] : Long.MIN_VALUE;
+  private long known(int i) {
+    return asKnownAt ? rows[i * STRIDE + CREATED] : Long.MIN_VALUE;
+  }
+
+  /** Compares kept row {@code i} with (ts, created, version, rowId) in the answer order. */
+  private int compare(int i, long ts, long created, long version, long rowId) {
+    int at = i * STRIDE;
+    int c = Long.compare(rows[at + TS], ts);
+    c = c != 0 ? c : Long.compare(rows[at + CREATED], created);
+    c = c != 0 ? c : Long.compare(rows[at + VERSION], version);
+    return c != 0 ? c : Long.compare(rows[at + ROW_ID], rowId);
   }
 
   static int compareOrder(long[] a, long[] b) {
@@ -48,54 +60,93 @@ final class Staircase implements Serializable {
 
   /** Adds a feature row {ts, created, version, rowId}. */
   void add(long[] row) {
-    int pos = rows.size();
-    while (pos > 0 && compareOrder(rows.get(pos - 1), row) > 0) {
+    add(row[TS], row[CREATED], row[VERSION], row[ROW_ID]);
+  }
+
+  /** Adds a feature row. */
+  void add(long ts, long created, long version, long rowId) {
+    int pos = size;
+    while (pos > 0 && compare(pos - 1, ts, created, version, rowId) > 0) {
       pos--;
     }
-    long known = known(row);
+    long known = asKnownAt ? created : Long.MIN_VALUE;
     // A greater row that was known no later makes this one useless.
-    if (pos < rows.size() && known(rows.get(pos)) <= known) {
+    if (pos < size && known(pos) <= known) {
       return;
     }
     // Smaller rows known no earlier can no longer be the answer.
-    while (pos > 0 && known(rows.get(pos - 1)) >= known) {
-      rows.remove(pos - 1);
-      pos--;
+    int from = pos;
+    while (from > 0 && known(from - 1) >= known) {
+      from--;
     }
-    rows.add(pos, row);
+    // Rows [from, pos) go; the new row goes at from; rows [pos, size) follow it.
+    int tail = size - pos;
+    int newSize = from + 1 + tail;
+    if (newSize * STRIDE > rows.length) {
+      rows = java.util.Arrays.copyOf(rows, Math.max(newSize, 2 * size) * STRIDE);
+    }
+    if (tail > 0 && pos != from + 1) {
+      System.arraycopy(rows, pos * STRIDE, rows, (from + 1) * STRIDE, tail * STRIDE);
+    }
+    int at = from * STRIDE;
+    rows[at + TS] = ts;
+    rows[at + CREATED] = created;
+    rows[at + VERSION] = version;
+    rows[at + ROW_ID] = rowId;
+    size = newSize;
   }
 
   /**
-   * The row to use at spine time {@code t} (microseconds), or null: the greatest row known at
-   * {@code t}, when its event time is within {@code [t - ttl, t]}. Rows added so far must all have
-   * {@code event_ts <= t}.
+   * The index of the row to use at spine time {@code t} (microseconds), or -1: the greatest row
+   * known at {@code t}, when its event time is within {@code [t - ttl, t]}. Rows added so far
+   * must all have {@code event_ts <= t}.
    */
-  long[] answer(long t, long ttlMicros) {
-    for (int i = rows.size() - 1; i >= 0; i--) {
-      long[] row = rows.get(i);
-      if (known(row) <= t) {
-        return row[TS] >= t - ttlMicros ? row : null;
+  int answerIndex(long t, long ttlMicros) {
+    for (int i = size - 1; i >= 0; i--) {
+      if (known(i) <= t) {
+        return rows[i * STRIDE + TS] >= t - ttlMicros ? i : -1;
       }
     }
-    return null;
+    return -1;
+  }
+
+  /** Field {@code field} ({@link #TS}, {@link #CREATED}, ...) of kept row {@code i}. */
+  long get(int i, int field) {
+    return rows[i * STRIDE + field];
+  }
+
+  /** {@link #answerIndex} as a new {ts, created, version, rowId} array, or null. */
+  long[] answer(long t, long ttlMicros) {
+    int i = answerIndex(t, ttlMicros);
+    return i < 0 ? null : row(i);
+  }
+
+  private long[] row(int i) {
+    return java.util.Arrays.copyOfRange(rows, i * STRIDE, (i + 1) * STRIDE);
   }
 
   /** Drops rows that are out of the TTL at {@code t} and so at every later spine time. */
   void prune(long t, long ttlMicros) {
     int n = 0;
-    while (n < rows.size() && rows.get(n)[TS] < t - ttlMicros) {
+    while (n < size && rows[n * STRIDE + TS] < t - ttlMicros) {
       n++;
     }
     if (n > 0) {
-      rows.subList(0, n).clear();
+      System.arraycopy(rows, n * STRIDE, rows, 0, (size - n) * STRIDE);
+      size -= n;
     }
   }
 
+  /** The kept rows, as new arrays. */
   List<long[]> rows() {
-    return rows;
+    List<long[]> out = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      out.add(row(i));
+    }
+    return out;
   }
 
   boolean isEmpty() {
-    return rows.isEmpty();
+    return size == 0;
   }
 }

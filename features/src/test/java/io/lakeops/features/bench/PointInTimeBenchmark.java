@@ -59,12 +59,15 @@ class PointInTimeBenchmark extends SparkTestBase {
   private static final int WIDTH = 10;
   private static final long TTL_DAYS = 90;
   private static final boolean TRACE = Boolean.getBoolean("bench.trace");
+  private static final boolean WARMUP = Boolean.parseBoolean(System.getProperty("bench.warmup", "true"));
 
   /** Counts Spark jobs, stages that wrote shuffle data, and shuffle bytes. */
   static final class Counter extends SparkListener {
     final AtomicLong jobs = new AtomicLong();
     final AtomicLong shuffleStages = new AtomicLong();
     final AtomicLong shuffleBytes = new AtomicLong();
+    /** Executor CPU time of all stages, in nanoseconds: less sensitive to a busy machine than wall time. */
+    final AtomicLong cpuNanos = new AtomicLong();
 
     private final java.util.Map<Integer, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<Integer, String> names = new java.util.concurrent.ConcurrentHashMap<>();
@@ -91,6 +94,16 @@ class PointInTimeBenchmark extends SparkTestBase {
       if (stage.stageInfo().taskMetrics() == null) {
         return;
       }
+      if (TRACE) {
+        org.apache.spark.scheduler.StageInfo info = stage.stageInfo();
+        long took = info.completionTime().isDefined() && info.submissionTime().isDefined()
+            ? (Long) info.completionTime().get() - (Long) info.submissionTime().get() : -1;
+        System.out.printf(Locale.ROOT, "    stage %d (%d tasks) %.2f s, task time %.1f s, cpu %.1f s: %s%n",
+            info.stageId(), info.numTasks(), took / 1e3, info.taskMetrics().executorRunTime() / 1e3,
+            info.taskMetrics().executorCpuTime() / 1e9,
+            info.name().length() > 60 ? info.name().substring(0, 60) : info.name());
+      }
+      cpuNanos.addAndGet(stage.stageInfo().taskMetrics().executorCpuTime());
       long bytes = stage.stageInfo().taskMetrics().shuffleWriteMetrics().bytesWritten();
       if (bytes > 0) {
         shuffleStages.incrementAndGet();
@@ -102,11 +115,12 @@ class PointInTimeBenchmark extends SparkTestBase {
       jobs.set(0);
       shuffleStages.set(0);
       shuffleBytes.set(0);
+      cpuNanos.set(0);
     }
   }
 
   record Measure(String name, double seconds, long jobs, long shuffleStages, long shuffleBytes, double checksum,
-      boolean timedOut) {}
+      boolean timedOut, double cpuSeconds) {}
 
   /** Feast's algorithm fans out every feature row in the TTL window: it is stopped after this long. */
   private static final long FEAST_LIMIT_SECONDS = Long.getLong("bench.feast-limit-seconds", 1200);
@@ -273,6 +287,7 @@ class PointInTimeBenchmark extends SparkTestBase {
     long jobs = 0;
     long stages = 0;
     long bytes = 0;
+    double cpu = 0;
     double checksum = Double.NaN;
     for (int i = 0; i < repetitions; i++) {
       System.gc();
@@ -289,6 +304,7 @@ class PointInTimeBenchmark extends SparkTestBase {
       jobs = counter.jobs.get();
       stages = counter.shuffleStages.get();
       bytes = counter.shuffleBytes.get();
+      cpu = counter.cpuNanos.get() / 1e9;
       if (timedOut) {
         break;
       }
@@ -301,9 +317,9 @@ class PointInTimeBenchmark extends SparkTestBase {
     }
     times.sort(Double::compare);
     double median = times.get(times.size() / 2);
-    System.out.printf(Locale.ROOT, "%s: %s%.2f s, %d jobs, %d shuffle stages, %.1f MB shuffled%n", name,
-        timedOut ? "stopped after " : "", median, jobs, stages, bytes / 1e6);
-    return new Measure(name, median, jobs, stages, bytes, checksum, timedOut);
+    System.out.printf(Locale.ROOT, "%s: %s%.2f s, executor CPU %.1f s, %d jobs, %d shuffle stages, %.1f MB shuffled%n",
+        name, timedOut ? "stopped after " : "", median, cpu, jobs, stages, bytes / 1e6);
+    return new Measure(name, median, jobs, stages, bytes, checksum, timedOut, cpu);
   }
 
   private static final AtomicLong SPINE_ROWS = new AtomicLong();
@@ -317,7 +333,7 @@ class PointInTimeBenchmark extends SparkTestBase {
     }
   }
 
-  private List<Measure> runSize(String db, long spine, long features, Counter counter) {
+  private List<Measure> runSize(String db, long spine, long features, Counter counter, boolean withFeast) {
     long start = System.nanoTime();
     generate(spark(), db, spine, features);
     System.out.printf(Locale.ROOT, "generated %,d spine rows and %d x %,d feature rows in %.0f s%n", spine, GROUPS,
@@ -340,7 +356,7 @@ class PointInTimeBenchmark extends SparkTestBase {
     Measure sorted = measure("(c) sort-based bound: (b) plus a sort by key and time", counter,
         () -> sortedBound(spark(), db), null);
     last[0].release();
-    if (spine <= FEAST_MAX_SPINE) {
+    if (withFeast && spine <= FEAST_MAX_SPINE) {
       long limit = FEAST_LIMIT_FACTOR > 0 ? (long) Math.ceil(FEAST_LIMIT_FACTOR * m.get(0).seconds())
           : FEAST_LIMIT_SECONDS;
       m.add(measure("(a) Feast Spark offline store algorithm", counter, () -> feast(spark(), db), "g1__f3",
@@ -389,24 +405,34 @@ class PointInTimeBenchmark extends SparkTestBase {
               : " -Dbench.feast-limit-seconds=" + FEAST_LIMIT_SECONDS)
           .append(FEAST_MAX_SPINE < Long.MAX_VALUE ? " -Dbench.feast-max-spine=" + FEAST_MAX_SPINE : "")
           .append("`\n\n");
+      if (WARMUP) {
+        // JIT and Spark's code generation caches warm up on small data first, so that the first
+        // algorithm measured does not pay for them (LakeOps runs first).
+        long start = System.nanoTime();
+        runSize("pit_bench_warmup", 100_000, 500_000, counter, false);
+        System.out.printf(Locale.ROOT, "warm-up done in %.0f s%n", (System.nanoTime() - start) / 1e9);
+        md.append("Warm-up: every algorithm but Feast's ran once on 100,000 spine rows and 3 x 500,000 feature rows "
+            + "before the measurements (`-Dbench.warmup=false` skips it).\n\n");
+      }
       for (long[] size : sizes) {
         String loadBefore = loadAverage();
-        List<Measure> m = runSize("pit_bench", size[0], size[1], counter);
+        List<Measure> m = runSize("pit_bench", size[0], size[1], counter, true);
         Measure ours = m.get(0);
         md.append(String.format(Locale.ROOT, "## %,d spine rows, 3 x %,d feature rows%n%n", size[0], size[1]))
             .append(String.format(Locale.ROOT, "Measured %s; load average (1, 5, 15 min) before: %s, after: %s "
                 + "(the machine is shared with other builds; the ratios compare runs made back to back).%n%n",
                 java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), loadBefore, loadAverage()))
-            .append("| algorithm | seconds | ratio LakeOps / this | Spark jobs | shuffle stages | MB shuffled | checksum |\n")
-            .append("|---|---:|---:|---:|---:|---:|---:|\n");
+            .append("| algorithm | seconds | ratio LakeOps / this | executor CPU s | CPU ratio | Spark jobs | shuffle stages | MB shuffled | checksum |\n")
+            .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Measure x : m) {
           if (x == null) {
-            md.append("| (a) Feast Spark offline store algorithm | not run at this size (`bench.feast-max-spine`) | | | | | |\n");
+            md.append("| (a) Feast Spark offline store algorithm | not run at this size (`bench.feast-max-spine`) | | | | | | | |\n");
             continue;
           }
           String lt = x.timedOut() ? "< " : "";
-          md.append(String.format(Locale.ROOT, "| %s | %s%.2f | %s%.3f | %s%d | %s%d | %s%.1f | %s |%n", x.name(),
-              x.timedOut() ? "> " : "", x.seconds(), lt, ours.seconds() / x.seconds(), x.timedOut() ? ">= " : "",
+          md.append(String.format(Locale.ROOT, "| %s | %s%.2f | %s%.3f | %s%.1f | %s%.3f | %s%d | %s%d | %s%.1f | %s |%n", x.name(),
+              x.timedOut() ? "> " : "", x.seconds(), lt, ours.seconds() / x.seconds(),
+              x.timedOut() ? ">= " : "", x.cpuSeconds(), lt, ours.cpuSeconds() / x.cpuSeconds(), x.timedOut() ? ">= " : "",
               x.jobs(), x.timedOut() ? ">= " : "", x.shuffleStages(), x.timedOut() ? ">= " : "", x.shuffleBytes() / 1e6,
               Double.isNaN(x.checksum()) ? (x.timedOut() ? "stopped" : "") : String.format(Locale.ROOT, "%.6f", x.checksum())));
         }

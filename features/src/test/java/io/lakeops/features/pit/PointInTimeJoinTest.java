@@ -475,6 +475,11 @@ public class PointInTimeJoinTest extends SparkTestBase {
         List.of(new FeatureRequest("c", table, null, List.of("customer"), List.of("customer"),
             List.of(new FeatureRequest.Feature("tier", "tier")), Duration.ofDays(1))), PitOptions.defaults()));
     assertTrue(e5.getMessage().contains("must be a timestamp or a date"), e5.getMessage());
+    // A key without exact equality (a double: -0.0 and 0.0, NaN) is refused, not joined loosely.
+    var e6 = assertThrows(IllegalArgumentException.class, () -> PointInTimeJoin.join(spark(), spine, "at",
+        List.of(new FeatureRequest("c", table, null, List.of("amount"), List.of("label"),
+            List.of(new FeatureRequest.Feature("tier", "tier")), Duration.ofDays(1))), PitOptions.defaults()));
+    assertTrue(e6.getMessage().contains("entity key column amount of type double"), e6.getMessage());
   }
 
   static Set<Object> distinct(List<Row> rows, int i) {

@@ -1,0 +1,94 @@
+package io.lakeops.features.pit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The in-memory radix sort and the row id index, against the JDK's sort and HashMap. */
+class PartitionRowsTest {
+
+  /** Spark's timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. */
+  private static final long MIN_MICROS = -62_135_596_800_000_000L;
+  private static final long MAX_MICROS = 253_402_300_799_999_999L;
+
+  @Test
+  void radixSortMatchesAStableComparisonSort() {
+    SplittableRandom random = new SplittableRandom(7);
+    for (int round = 0; round < 200; round++) {
+      int n = random.nextInt(0, 3000);
+      long[] keys = new long[n];
+      int stride = 1 + round % 3;
+      long[] records = new long[n * stride];
+      for (int i = 0; i < n; i++) {
+        // Packed (hash, second) longs, with many duplicates and some extreme seconds.
+        long hash = random.nextInt(0, round % 2 == 0 ? 5 : 1 << 23);
+        long micros = switch (random.nextInt(0, 6)) {
+          case 0 -> MIN_MICROS + random.nextLong(1_000_000_000L);
+          case 1 -> MAX_MICROS - random.nextLong(1_000_000_000L);
+          case 2 -> -random.nextLong(5_000_000L);
+          default -> random.nextLong(0, 10_000_000L);
+        };
+        keys[i] = PartitionRows.order(hash, micros);
+        for (int j = 0; j < stride; j++) {
+          records[i * stride + j] = i * 10L + j; // identifies the row and the field
+        }
+      }
+      Integer[] expected = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        expected[i] = i;
+      }
+      long[] original = keys.clone();
+      Arrays.sort(expected, Comparator.comparingLong(i -> original[i])); // stable
+      records = PartitionRows.radixSort(keys, records, stride, n);
+      for (int i = 0; i < n; i++) {
+        assertEquals(original[expected[i]], keys[i], "round " + round + " position " + i);
+        for (int j = 0; j < stride; j++) {
+          assertEquals(expected[i] * 10L + j, records[i * stride + j], "round " + round + " position " + i);
+        }
+      }
+    }
+  }
+
+  @Test
+  void orderIsMonotoneInHashThenTime() {
+    long[] micros = {MIN_MICROS, -1_500_000, -1_000_001, -1_000_000, -1, 0, 1, 999_999,
+        1_000_000, MAX_MICROS};
+    for (long h = 0; h < 3; h++) {
+      for (int i = 1; i < micros.length; i++) {
+        long a = PartitionRows.order(h, micros[i - 1]);
+        long b = PartitionRows.order(h, micros[i]);
+        assertEquals(true, a <= b, micros[i - 1] + " then " + micros[i]);
+        assertEquals(true, a >= 0);
+      }
+      assertEquals(true, PartitionRows.order(h, micros[micros.length - 1])
+          < PartitionRows.order(h + 1, micros[0]));
+    }
+  }
+
+  @Test
+  void rowIdIndexMatchesHashMap() {
+    SplittableRandom random = new SplittableRandom(11);
+    RowIdIndex index = new RowIdIndex(4);
+    Map<Long, Integer> oracle = new HashMap<>();
+    for (int i = 0; i < 200_000; i++) {
+      // Clustered ids (as Delta assigns them per file) and some spread ones.
+      long id = random.nextInt(4) == 0 ? random.nextLong(0, Long.MAX_VALUE)
+          : (random.nextLong(0, 64) << 32) + random.nextInt(0, 5000) * 64L;
+      index.put(id, i);
+      oracle.put(id, i);
+    }
+    assertEquals(oracle.size(), index.size());
+    oracle.forEach((k, v) -> assertEquals(v.intValue(), index.get(k)));
+    for (int i = 0; i < 10_000; i++) {
+      long id = random.nextLong(0, Long.MAX_VALUE);
+      assertEquals(oracle.getOrDefault(id, -1).intValue(), index.get(id));
+    }
+    assertArrayEquals(new int[] {-1}, new int[] {new RowIdIndex(1).get(5)});
+  }
+}
