@@ -64,7 +64,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class KillNineIT {
+class SigkillIT {
 
   /** Generous: a job JVM takes 15 s on an idle machine, minutes on a busy one. */
   private static final Duration LIMIT = Duration.ofMinutes(6);
