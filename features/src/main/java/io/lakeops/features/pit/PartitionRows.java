@@ -5,46 +5,62 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * One range partition of the narrow union, held as primitive arrays and sorted in memory by
+ * One range partition of the point-in-time join's rows, held as primitive records plus an arena
+ * of the rows' payloads (the spine payload, or the feature values), and sorted in memory by
  * (key hash, second) with an LSD radix sort over a packed long.
+ *
+ * <p>The match only looks at the 48-byte records (keys by id, times, tie-break fields); the
+ * payloads stay where they were copied, as {@link UnsafeRow} bytes, and are read only for the
+ * rows that are answers (the spine rows and their matched feature rows).
  *
  * <p>Why not Spark's sort: with the rows in Spark's sorter, reading them back in sorted order is a
  * random access into the whole partition's row pages per row, and those cache and TLB misses were
  * half of the pass's time in a profile (1M spine rows, 3 x 5M feature rows). Here a radix sort
- * of (sort long, index) pairs and one gather put the 40-byte records in order, and the pass reads
- * them sequentially.
+ * of (sort long, index) pairs and one gather put the records in order, and the pass reads them
+ * sequentially.
  *
- * <p>Memory: about 110 bytes per row while sorting (a record and its sorted copy, the sort
- * pairs) plus the spine rows' payloads; {@link PointInTimeJoin} picks
- * enough partitions to keep a partition under {@link PointInTimeJoin#ROWS_PER_PARTITION} rows.
+ * <p>Memory: about 120 bytes per row while sorting (a record and its sorted copy, the sort pairs)
+ * plus the payload bytes; {@link PointInTimeJoin} picks enough partitions to keep a partition
+ * under {@link PointInTimeJoin#ROWS_PER_PARTITION} rows and {@link
+ * PointInTimeJoin#BYTES_PER_PARTITION} estimated bytes.
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, time (micros), kind (0 feature, 1 spine),
- * group index, created (micros), commit version, row id, spine payload (struct).
+ * group index, created (micros), commit version, row id, spine payload (struct), then one struct
+ * of feature values per group (set only in that group's rows).
  */
 final class PartitionRows {
 
-  /** Longs per row in {@link #rec}: one row's fields sit together, one cache line per row. */
-  static final int STRIDE = 5;
+  /** Longs per row in {@link #rec}: one row's fields sit together. */
+  static final int STRIDE = 6;
   static final int TIME = 0;
   static final int CREATED = 1;
   static final int VERSION = 2;
   static final int ROW_ID = 3;
-  /** Spine rows: the index of the payload in {@link #spine}. */
-  static final int SPINE = 1;
   /** Key id (high 32 bits), group (bits 8..23), kind (low 8 bits: 0 feature, 1 spine). */
   static final int META = 4;
+  /** The arena address of the row's payload ({@link #payload}). */
+  static final int PTR = 5;
 
   int size;
   /** The packed sort long of each row ({@link #order}), sorted in place by {@link #sort}. */
   long[] order = new long[1024];
   long[] rec = new long[1024 * STRIDE];
-  /** The distinct keys of the partition; rows refer to them by id. */
+  /** The distinct keys of the partition (Spark's internal values); rows refer to them by id. */
   final List<Object[]> keys = new ArrayList<>();
-  final List<InternalRow> spine = new ArrayList<>();
+
+  private static final int CHUNK = 1 << 22;
+  private byte[][] chunks = new byte[8][];
+  private int chunkCount;
+  private int used;
+  private long arenaBytes;
 
   static int kind(long meta) {
     return (int) (meta & 0xff);
@@ -66,14 +82,21 @@ final class PartitionRows {
     return hash << 40 | (Math.floorDiv(micros, 1_000_000L) + (1L << 39));
   }
 
+  /**
+   * Loads and sorts a partition.
+   *
+   * @param onlyHash when not null, only rows of this key hash are kept (the others are read and
+   *     skipped)
+   */
   static PartitionRows load(int part, Iterator<InternalRow> input, DataType[] keyTypes,
-      int spineFields, RangeBounds bounds) {
+      StructType spineType, StructType[] featureTypes, RangeBounds bounds, Long onlyHash) {
     PartitionRows rows = new PartitionRows();
     int keys = keyTypes.length;
     // Key interning by key hash: nearly always one key per hash, so one comparison per row.
     RowIdIndex firstKeyOfHash = new RowIdIndex(1024);
     int[] nextSameHash = new int[64];
     Object[] probe = new Object[keys];
+    UnsafeProjection[] toUnsafe = new UnsafeProjection[featureTypes.length + 1];
     while (input.hasNext()) {
       InternalRow row = input.next();
       long h = row.getLong(0);
@@ -84,6 +107,9 @@ final class PartitionRows {
             + " and time " + t + " reached partition " + part + " instead of " + expected
             + "; the exchange did not partition as planned (is spark.sql.shuffle.partitions "
             + "or adaptive execution changing the partition count?)");
+      }
+      if (onlyHash != null && h != onlyHash) {
+        continue;
       }
       for (int i = 0; i < keys; i++) {
         probe[i] = row.get(i + 1, keyTypes[i]);
@@ -109,22 +135,78 @@ final class PartitionRows {
       }
       int i = rows.add();
       int at = i * STRIDE;
-      long[] rec = rows.rec;
       rows.order[i] = order(h, t);
+      long[] rec = rows.rec;
       rec[at + TIME] = t;
       if (row.getInt(keys + 2) == 0) {
+        int g = row.getInt(keys + 3);
         rec[at + CREATED] = row.getLong(keys + 4);
         rec[at + VERSION] = row.getLong(keys + 5);
         rec[at + ROW_ID] = row.getLong(keys + 6);
-        rec[at + META] = (long) id << 32 | (long) row.getInt(keys + 3) << 8;
+        rec[at + META] = (long) id << 32 | (long) g << 8;
+        rec[at + PTR] = rows.store(unsafe(row.getStruct(keys + 8 + g, featureTypes[g].size()),
+            toUnsafe, g + 1, featureTypes[g]));
       } else {
-        rec[at + SPINE] = rows.spine.size();
         rec[at + META] = (long) id << 32 | 1;
-        rows.spine.add(row.getStruct(keys + 7, spineFields).copy());
+        rec[at + PTR] = rows.store(unsafe(row.getStruct(keys + 7, spineType.size()), toUnsafe, 0,
+            spineType));
       }
     }
     rows.sort();
     return rows;
+  }
+
+  private static UnsafeRow unsafe(InternalRow row, UnsafeProjection[] projections, int slot,
+      StructType type) {
+    if (row instanceof UnsafeRow u) {
+      return u;
+    }
+    if (projections[slot] == null) {
+      projections[slot] = UnsafeProjection.create(type);
+    }
+    return projections[slot].apply(row);
+  }
+
+  /** Copies a payload into the arena and returns its address. */
+  long store(UnsafeRow row) {
+    int size = row.getSizeInBytes();
+    int need = size + 8;
+    if (chunkCount == 0 || used + need > chunks[chunkCount - 1].length) {
+      if (chunkCount == chunks.length) {
+        chunks = Arrays.copyOf(chunks, chunkCount * 2);
+      }
+      chunks[chunkCount++] = new byte[Math.max(CHUNK, need)];
+      used = 0;
+    }
+    byte[] c = chunks[chunkCount - 1];
+    Platform.putLong(c, Platform.BYTE_ARRAY_OFFSET + used, size);
+    row.writeToMemory(c, Platform.BYTE_ARRAY_OFFSET + used + 8);
+    long address = (long) (chunkCount - 1) << 32 | used;
+    used += need;
+    arenaBytes += need;
+    return address;
+  }
+
+  /** The payload at {@code address}, a row over the arena (valid while this object lives). */
+  UnsafeRow payload(long address, int fields) {
+    byte[] c = chunks[(int) (address >>> 32)];
+    int at = (int) address;
+    int size = (int) Platform.getLong(c, Platform.BYTE_ARRAY_OFFSET + at);
+    UnsafeRow row = new UnsafeRow(fields);
+    row.pointTo(c, Platform.BYTE_ARRAY_OFFSET + at + 8, size);
+    return row;
+  }
+
+  /** A copy of the payload's bytes at {@code address}. */
+  byte[] payloadBytes(long address) {
+    byte[] c = chunks[(int) (address >>> 32)];
+    int at = (int) address;
+    int size = (int) Platform.getLong(c, Platform.BYTE_ARRAY_OFFSET + at);
+    return Arrays.copyOfRange(c, at + 8, at + 8 + size);
+  }
+
+  long arenaBytes() {
+    return arenaBytes;
   }
 
   /** Key columns are never null here (rows with a null key do not enter the join). */

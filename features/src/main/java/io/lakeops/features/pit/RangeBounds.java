@@ -38,23 +38,28 @@ final class RangeBounds implements Serializable {
   record Point(long hash, long time, double weight) implements Serializable {}
 
   /**
-   * Bounds that give each of {@code partitions} partitions about the same total weight; a key
-   * heavier than one partition is split by time.
+   * Bounds that give each of {@code partitions} partitions about the same total weight. A bound
+   * falls at the start of a key hash ({@code (hash, Long.MIN_VALUE)}, so no entity is split)
+   * unless that hash weighs at least half a partition: such a hot hash is split by time, and the
+   * pass carries its entities' last rows across the split.
    */
   static RangeBounds of(List<Point> points, int partitions) {
     List<Point> sorted = new ArrayList<>(points);
     sorted.sort(Comparator.comparingLong(Point::hash).thenComparingLong(Point::time));
     double total = 0;
+    java.util.Map<Long, Double> hashWeight = new java.util.HashMap<>();
     for (Point p : sorted) {
       total += p.weight();
+      hashWeight.merge(p.hash(), p.weight(), Double::sum);
     }
+    double hot = total / partitions / 2;
     List<long[]> bounds = new ArrayList<>();
     double cumulative = 0;
     int next = 1;
     for (Point p : sorted) {
       cumulative += p.weight();
       while (next < partitions && cumulative >= total * next / partitions) {
-        long[] b = {p.hash(), p.time()};
+        long[] b = {p.hash(), hashWeight.get(p.hash()) >= hot ? p.time() : Long.MIN_VALUE};
         long[] last = bounds.isEmpty() ? null : bounds.get(bounds.size() - 1);
         if (last == null || compare(last[0], last[1], b[0], b[1]) < 0) {
           bounds.add(b);
@@ -69,6 +74,19 @@ final class RangeBounds implements Serializable {
       t[i] = bounds.get(i)[1];
     }
     return new RangeBounds(h, t, partitions);
+  }
+
+  /**
+   * Whether partition {@code p}'s lower bound splits a key hash by time, so that entities of
+   * {@link #hashBelow} may have rows in earlier partitions.
+   */
+  boolean splitsBelow(int p) {
+    return p >= 1 && p - 1 < times.length && times[p - 1] != Long.MIN_VALUE;
+  }
+
+  /** The key hash of partition {@code p}'s lower bound. */
+  long hashBelow(int p) {
+    return hashes[p - 1];
   }
 
   private static int compare(long h1, long t1, long h2, long t2) {
