@@ -39,22 +39,18 @@ import org.apache.spark.storage.StorageLevel;
  * "as known at" mode only rows with {@code created_ts <= t} take part. A spine row with a null key
  * or time, or without a usable row, gets nulls. Every spine row comes out exactly once.
  *
- * <p>Algorithm: the match is resolved on narrow rows first (key hash, keys, time, created_ts,
- * commit version, row id), and the wide feature columns are fetched second, only for the rows
- * that matched. All groups that share the spine's key columns go through one shuffle: the spine
- * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
- * computed from small samples (the cached spine, a few file splits per feature table); each
- * partition is loaded into primitive arrays and sorted in memory by (key hash, time, kind)
- * ({@link PartitionRows}), and one pass per partition keeps, per group, the rows
- * that can still be an answer ({@link Staircase}). A hot entity is split by time across
- * partitions; the candidates left at the end of each partition are collected (a few small rows
- * per partition) and carried to the spine rows at the start of the next ones that found nothing
- * of their own. The matched row ids (Delta row tracking's {@code _metadata.row_id}) are gathered
- * into one compressed bitmap per group; a second scan of each feature table keeps only those
- * rows and routes each to the partition of the spine rows it answers (and to the partitions a
- * carried row answers for), where the pass's output is joined with them by row id, partition by
- * partition: no feature row that did not match is shuffled wide, and the matches are not
- * shuffled again.
+ * <p>Algorithm: one shuffle for all groups that share the spine's key columns, and the match
+ * resolved on narrow records before any wide value is read. The spine and the groups' feature
+ * rows are range-partitioned by (key hash, time) with {@link RangeBounds} computed from small
+ * samples (the spine in the job that also counts it, a few file splits per feature table). Each
+ * partition is loaded into primitive records (keys by id, times, tie-break fields) and an arena of
+ * the rows' payloads, sorted in memory by (key hash, time, kind) ({@link PartitionRows}), and one
+ * pass keeps, per entity and group, the rows that can still be an answer ({@link Staircase}). Only
+ * then are the payloads read: the spine row's, and the matched feature row's values, straight from
+ * the arena, so no feature row is read twice, sorted wide or shuffled again, and there is no second
+ * scan of the feature tables. A key hash heavier than half a partition is split by time; what its
+ * entities leave at the end of each partition (a few rows, with their values) is collected by a
+ * job over the same shuffle output and carried into the next partitions ({@link AsOfMatcher}).
  */
 public final class PointInTimeJoin {
 

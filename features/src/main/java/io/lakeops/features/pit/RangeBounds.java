@@ -27,11 +27,39 @@ final class RangeBounds implements Serializable {
   private final long[] hashes;
   private final long[] times;
   private final int[] route;
+  /**
+   * For each bucket of {@link #BUCKET_BITS} high bits of a hash in {@code [0, 2^23)}: the bounds
+   * with a smaller hash ({@code below[b]}) and with a hash in the bucket or smaller
+   * ({@code below[b + 1]}), so that nearly every row finds its partition with one array load
+   * instead of a binary search (a sixth of the shuffle's map side in a profile). Built lazily:
+   * not serialised.
+   */
+  private transient volatile int[] below;
+  private static final int HASH_BITS = 23;
+  private static final int BUCKET_BITS = 12;
 
   private RangeBounds(long[] hashes, long[] times, int partitions) {
     this.hashes = hashes;
     this.times = times;
     this.route = routes(partitions);
+  }
+
+  private int[] below() {
+    int[] b = below;
+    if (b == null) {
+      int buckets = 1 << BUCKET_BITS;
+      b = new int[buckets + 1];
+      int i = 0;
+      for (int k = 0; k <= buckets; k++) {
+        long start = (long) k << (HASH_BITS - BUCKET_BITS);
+        while (i < hashes.length && hashes[i] < start) {
+          i++;
+        }
+        b[k] = i;
+      }
+      below = b;
+    }
+    return b;
   }
 
   /** A sample point: (hash, time) standing for {@code weight} rows. */
@@ -98,6 +126,15 @@ final class RangeBounds implements Serializable {
   int partition(long hash, long time) {
     int lo = 0;
     int hi = hashes.length;
+    if (hash >= 0 && hash < 1L << HASH_BITS) {
+      int[] b = below();
+      int k = (int) (hash >>> (HASH_BITS - BUCKET_BITS));
+      lo = b[k];
+      hi = b[k + 1];
+      if (lo == hi) {
+        return lo;
+      }
+    }
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
       if (compare(hashes[mid], times[mid], hash, time) <= 0) {

@@ -56,6 +56,45 @@ class PartitionRowsTest {
   }
 
   @Test
+  void sortCompactsTheSortLongsAndKeepsTheOrderAndTheHashes() {
+    SplittableRandom random = new SplittableRandom(13);
+    for (int round = 0; round < 50; round++) {
+      int n = random.nextInt(1, 4000);
+      PartitionRows rows = new PartitionRows();
+      rows.order = new long[n];
+      rows.rec = new long[n * PartitionRows.STRIDE];
+      rows.size = n;
+      long hashBase = random.nextInt(0, 1 << 22);
+      long[] hashes = new long[n];
+      long[] original = new long[n];
+      for (int i = 0; i < n; i++) {
+        hashes[i] = hashBase + random.nextInt(0, round % 2 == 0 ? 3 : 1 << 18);
+        long micros = round % 5 == 0 ? MIN_MICROS + random.nextLong(1L << 50)
+            : random.nextLong(-5_000_000_000L, 5_000_000_000L);
+        original[i] = PartitionRows.order(hashes[i], micros);
+        rows.order[i] = original[i];
+        rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID] = i;
+      }
+      Integer[] expected = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        expected[i] = i;
+      }
+      Arrays.sort(expected, Comparator.comparingLong(i -> original[i]));
+      rows.sort();
+      for (int i = 0; i < n; i++) {
+        int row = (int) rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID];
+        assertEquals(original[expected[i]], original[row], "round " + round + " position " + i);
+        assertEquals(hashes[row], rows.hashAt(i), "hash at " + i);
+        if (i > 0) {
+          // Equal compacted longs exactly when the packed longs are equal.
+          int previous = (int) rows.rec[(i - 1) * PartitionRows.STRIDE + PartitionRows.ROW_ID];
+          assertEquals(original[previous] == original[row], rows.order[i - 1] == rows.order[i]);
+        }
+      }
+    }
+  }
+
+  @Test
   void orderIsMonotoneInHashThenTime() {
     long[] micros = {MIN_MICROS, -1_500_000, -1_000_001, -1_000_000, -1, 0, 1, 999_999,
         1_000_000, MAX_MICROS};
