@@ -43,9 +43,12 @@ final class AsOfMatcher implements Serializable {
   private final long[] ttlMicros;
   private final boolean asKnownAt;
   private final RangeBounds bounds;
+  /** A partition's expected row count (from the sample), to size its arrays once. */
+  private final int expectedRows;
 
   AsOfMatcher(DataType[] keyTypes, StructType spineType, StructType[] featureTypes,
-      long[] ttlMicros, boolean asKnownAt, RangeBounds bounds) {
+      long[] ttlMicros, boolean asKnownAt, RangeBounds bounds, int expectedRows) {
+    this.expectedRows = expectedRows;
     this.keyTypes = keyTypes.clone();
     this.spineType = spineType;
     this.featureTypes = featureTypes.clone();
@@ -72,7 +75,7 @@ final class AsOfMatcher implements Serializable {
    */
   Iterator<InternalRow> answers(int part, Iterator<InternalRow> input, Carry carry) {
     PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
-        bounds, null);
+        bounds, null, expectedRows);
     Long carriedHash = bounds.splitsBelow(part) ? bounds.hashBelow(part) : null;
     return new Pass(rows, part, carriedHash, carry, true);
   }
@@ -87,7 +90,7 @@ final class AsOfMatcher implements Serializable {
     }
     long hash = bounds.hashBelow(part + 1);
     PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
-        bounds, hash);
+        bounds, hash, expectedRows);
     Pass pass = new Pass(rows, part, null, null, false);
     while (pass.hasNext()) {
       pass.next();
@@ -204,6 +207,10 @@ final class AsOfMatcher implements Serializable {
     private final boolean emit;
     private final int groups = ttlMicros.length;
     private final int spineFields = spineType.size();
+    /**
+     * The answer rows of the group of rows applied last (a spine row gives one; a group is
+     * nearly always one row).
+     */
     private final java.util.ArrayDeque<InternalRow> out = new java.util.ArrayDeque<>();
     private int pos;
     private boolean started;

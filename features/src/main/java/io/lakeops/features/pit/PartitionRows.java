@@ -8,8 +8,10 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.array.ByteArrayMethods;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -51,8 +53,8 @@ final class PartitionRows {
 
   int size;
   /** The packed sort long of each row ({@link #order}), sorted in place by {@link #sort}. */
-  long[] order = new long[1024];
-  long[] rec = new long[1024 * STRIDE];
+  long[] order;
+  long[] rec;
   /** The distinct keys of the partition (Spark's internal values); rows refer to them by id. */
   final List<Object[]> keys = new ArrayList<>();
 
@@ -61,6 +63,13 @@ final class PartitionRows {
   private int chunkCount;
   private int used;
   private long arenaBytes;
+
+  /** Sized for {@code expectedRows} (growing past them copies the arrays, which is garbage). */
+  PartitionRows(int expectedRows) {
+    int n = Math.max(1024, expectedRows);
+    order = new long[n];
+    rec = new long[n * STRIDE];
+  }
 
   static int kind(long meta) {
     return (int) (meta & 0xff);
@@ -87,15 +96,26 @@ final class PartitionRows {
    *
    * @param onlyHash when not null, only rows of this key hash are kept (the others are read and
    *     skipped)
+   * @param expectedRows the rows the partition is expected to hold (from the sample)
    */
   static PartitionRows load(int part, Iterator<InternalRow> input, DataType[] keyTypes,
-      StructType spineType, StructType[] featureTypes, RangeBounds bounds, Long onlyHash) {
-    PartitionRows rows = new PartitionRows();
+      StructType spineType, StructType[] featureTypes, RangeBounds bounds, Long onlyHash,
+      int expectedRows) {
+    PartitionRows rows = new PartitionRows(onlyHash == null ? expectedRows : 1024);
     int keys = keyTypes.length;
-    // Key interning by key hash: nearly always one key per hash, so one comparison per row.
+    // Key interning by key hash: nearly always one key per hash, so one comparison per row. A
+    // single string or integral key (the usual entity id) is compared in place, against a
+    // compact copy of the partition's keys: no object per row, no pointer chasing.
     RowIdIndex firstKeyOfHash = new RowIdIndex(1024);
     int[] nextSameHash = new int[64];
     Object[] probe = new Object[keys];
+    int mode = keys != 1 ? GENERIC : keyTypes[0] instanceof StringType ? STRING
+        : integral(keyTypes[0]) ? INTEGRAL : GENERIC;
+    long[] keyLong = new long[64];
+    byte[] keyData = new byte[mode == STRING ? 1 << 16 : 0];
+    int keyDataUsed = 0;
+    int[] keyStart = new int[64];
+    int[] keyLength = new int[64];
     UnsafeProjection[] toUnsafe = new UnsafeProjection[featureTypes.length + 1];
     while (input.hasNext()) {
       InternalRow row = input.next();
@@ -111,27 +131,59 @@ final class PartitionRows {
       if (onlyHash != null && h != onlyHash) {
         continue;
       }
-      for (int i = 0; i < keys; i++) {
-        probe[i] = row.get(i + 1, keyTypes[i]);
-      }
       int first = firstKeyOfHash.get(h);
       int id = first;
-      while (id >= 0 && !sameKey(rows.keys.get(id), probe)) {
-        id = nextSameHash[id];
+      UTF8String string = null;
+      long integral = 0;
+      if (mode == STRING) {
+        string = row.getUTF8String(1);
+        int n = string.numBytes();
+        while (id >= 0 && !(keyLength[id] == n && ByteArrayMethods.arrayEquals(keyData,
+            Platform.BYTE_ARRAY_OFFSET + keyStart[id], string.getBaseObject(), string.getBaseOffset(), n))) {
+          id = nextSameHash[id];
+        }
+      } else if (mode == INTEGRAL) {
+        integral = readIntegral(row, 1, keyTypes[0]);
+        while (id >= 0 && keyLong[id] != integral) {
+          id = nextSameHash[id];
+        }
+      } else {
+        for (int i = 0; i < keys; i++) {
+          probe[i] = row.get(i + 1, keyTypes[i]);
+        }
+        while (id >= 0 && !sameKey(rows.keys.get(id), probe)) {
+          id = nextSameHash[id];
+        }
       }
       if (id < 0) {
         // A copy: input rows (and the strings in them) are reused.
         Object[] k = new Object[keys];
         for (int i = 0; i < keys; i++) {
-          k[i] = probe[i] instanceof UTF8String u ? u.clone() : probe[i];
+          Object v = mode == GENERIC ? probe[i] : row.get(i + 1, keyTypes[i]);
+          k[i] = v instanceof UTF8String u ? u.clone() : v;
         }
         id = rows.keys.size();
         rows.keys.add(k);
         if (id == nextSameHash.length) {
           nextSameHash = Arrays.copyOf(nextSameHash, id * 2);
+          keyLong = Arrays.copyOf(keyLong, id * 2);
+          keyStart = Arrays.copyOf(keyStart, id * 2);
+          keyLength = Arrays.copyOf(keyLength, id * 2);
         }
         nextSameHash[id] = first;
         firstKeyOfHash.put(h, id);
+        if (mode == STRING) {
+          int n = string.numBytes();
+          if (keyDataUsed + n > keyData.length) {
+            keyData = Arrays.copyOf(keyData, Math.max(keyData.length * 2, keyDataUsed + n));
+          }
+          string.writeToMemory(keyData, Platform.BYTE_ARRAY_OFFSET + keyDataUsed);
+          keyStart[id] = keyDataUsed;
+          keyLength[id] = n;
+          keyDataUsed += n;
+        } else if (mode == INTEGRAL) {
+          keyLong[id] = integral;
+        }
       }
       int i = rows.add();
       int at = i * STRIDE;
@@ -207,6 +259,38 @@ final class PartitionRows {
 
   long arenaBytes() {
     return arenaBytes;
+  }
+
+  private static final int GENERIC = 0;
+  private static final int STRING = 1;
+  private static final int INTEGRAL = 2;
+
+  private static boolean integral(DataType type) {
+    return type instanceof org.apache.spark.sql.types.IntegralType
+        || type instanceof org.apache.spark.sql.types.DateType
+        || type instanceof org.apache.spark.sql.types.TimestampType
+        || type instanceof org.apache.spark.sql.types.TimestampNTZType
+        || type instanceof org.apache.spark.sql.types.BooleanType;
+  }
+
+  /** An integral, date, timestamp or boolean key column as a long (equal exactly when equal). */
+  private static long readIntegral(InternalRow row, int ordinal, DataType type) {
+    if (type instanceof org.apache.spark.sql.types.LongType
+        || type instanceof org.apache.spark.sql.types.TimestampType
+        || type instanceof org.apache.spark.sql.types.TimestampNTZType) {
+      return row.getLong(ordinal);
+    }
+    if (type instanceof org.apache.spark.sql.types.IntegerType
+        || type instanceof org.apache.spark.sql.types.DateType) {
+      return row.getInt(ordinal);
+    }
+    if (type instanceof org.apache.spark.sql.types.ShortType) {
+      return row.getShort(ordinal);
+    }
+    if (type instanceof org.apache.spark.sql.types.ByteType) {
+      return row.getByte(ordinal);
+    }
+    return row.getBoolean(ordinal) ? 1 : 0;
   }
 
   /** Key columns are never null here (rows with a null key do not enter the join). */

@@ -233,15 +233,13 @@ public final class PointInTimeJoin {
   static final long ROWS_PER_PARTITION = 2_000_000L;
 
   /**
-   * Most estimated bytes (records and payloads, {@link #rowBytes}) one partition of the match
-   * holds in memory: when the sample says more, the join uses more partitions than configured.
+   * Most estimated bytes (records and payloads) one partition of the match holds in memory: when
+   * the sample says more, the join uses more partitions than configured.
    */
   static final long BYTES_PER_PARTITION = 512L << 20;
 
-  /** Estimated bytes a row of this payload type takes in a loaded partition. */
-  private static long rowBytes(StructType payload) {
-    return 128 + payload.defaultSize();
-  }
+  /** Bytes a row takes in a loaded partition besides its payload (records, sort arrays). */
+  private static final long RECORD_BYTES = 128;
 
   private KeySetRows match(Dataset<Row> spine, List<String> spineKeys, List<Integer> groups,
       List<FeatureRequest> pinned, List<StructType> schemas, boolean single) {
@@ -300,12 +298,13 @@ public final class PointInTimeJoin {
     // of their (key hash, time) for the range bounds.
     describe("spine statistics and key ranges");
     Sampled spineSample = sample(spine.select(functions.when(keysPresent, keyHash(spineKeyColumns)).as("h"),
-        functions.when(keysPresent, col(T)).as("t")), partitions, 1, 1.0);
+        functions.when(keysPresent, col(T)).as("t"), struct(spinePayload.toArray(new Column[0]))),
+        partitions, 1, 1.0);
     Long minT = spineSample.minT();
     Long maxT = spineSample.maxT();
     List<RangeBounds.Point> points = new ArrayList<>(spineSample.points());
     double estimatedRows = spineSample.weight();
-    double estimatedBytes = spineSample.weight() * rowBytes(spineType);
+    double estimatedBytes = spineSample.weight() * (RECORD_BYTES + spineSample.payloadBytes());
 
     List<Column> spineRow = new ArrayList<>();
     spineRow.add(keyHash(spineKeyColumns).as("h"));
@@ -350,11 +349,11 @@ public final class PointInTimeJoin {
         // A few of the table's input partitions (file splits): the others are never read.
         describe("sample key ranges of " + r.group());
         Sampled s = sample(rows.select(keyHash(keyColumns(r)).as("h"),
-            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t")),
+            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"), struct(featureValues(r))),
             partitions, 100 + gi, FEATURE_SAMPLE_SHARE);
         points.addAll(s.points());
         estimatedRows += s.weight();
-        estimatedBytes += s.weight() * rowBytes(featureTypes.get(gi));
+        estimatedBytes += s.weight() * (RECORD_BYTES + s.payloadBytes());
       }
     }
     if (options.partitions() <= 0) {
@@ -363,7 +362,8 @@ public final class PointInTimeJoin {
     }
     RangeBounds bounds = RangeBounds.of(points, partitions);
     AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType,
-        featureTypes.toArray(new StructType[0]), ttl, options.asKnownAt(), bounds);
+        featureTypes.toArray(new StructType[0]), ttl, options.asKnownAt(), bounds,
+        (int) Math.min(ROWS_PER_PARTITION, Math.ceil(1.1 * estimatedRows / partitions)));
     // One shuffle of the spine and all groups' rows, range-partitioned by (key hash, time); no
     // Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
     describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
@@ -469,18 +469,23 @@ public final class PointInTimeJoin {
 
   /**
    * A sample of (h, t): the points (each standing for {@code weight} rows), the rows read, and
-   * over those with both values, their estimated total ({@code weight}) and time range.
+   * over those with both values, their estimated total ({@code weight}), time range and mean
+   * payload size in bytes.
    */
-  record Sampled(List<RangeBounds.Point> points, long rows, double weight, Long minT, Long maxT) {}
+  record Sampled(List<RangeBounds.Point> points, long rows, double weight, Long minT, Long maxT,
+      double payloadBytes) {}
 
   /**
-   * A sample of (h, t) rows: a reservoir in each of a seeded random {@code share} of the input
-   * partitions (at least one; the others are not read at all), each point weighted by its
+   * A sample of (h, t, payload) rows: a reservoir in each of a seeded random {@code share} of the
+   * input partitions (at least one; the others are not read at all), each point weighted by its
    * partition's row count over its sample size, times partitions / partitions read. Rows with a
-   * null h or t are counted in {@code rows} only.
+   * null h or t are counted in {@code rows} only. The payload (a struct) is only measured: its
+   * size as Spark holds it, which is what a loaded partition keeps of it.
    */
-  private static Sampled sample(Dataset<Row> ht, int partitions, long seed, double share) {
-    JavaRDD<Row> rdd = ht.javaRDD();
+  private static Sampled sample(Dataset<Row> htp, int partitions, long seed, double share) {
+    JavaRDD<InternalRow> rdd = htp.queryExecution().toRdd().toJavaRDD();
+    StructType payloadType = (StructType) htp.schema().fields()[2].dataType();
+    int payloadFields = payloadType.size();
     int total = rdd.getNumPartitions();
     int read = (int) Math.min(total, Math.max(1, Math.ceil(total * share)));
     List<Integer> order = new ArrayList<>();
@@ -491,7 +496,7 @@ public final class PointInTimeJoin {
     java.util.Set<Integer> chosen = new HashSet<>(order.subList(0, read));
     double scale = (double) total / Math.max(1, read);
     int perPartition = (int) Math.min(10_000, Math.max(64, 60L * partitions / read + 1));
-    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<Row> it) -> {
+    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<InternalRow> it) -> {
       if (!chosen.contains(index)) {
         return java.util.Collections.<long[]>emptyIterator();
       }
@@ -502,8 +507,10 @@ public final class PointInTimeJoin {
       long seen = 0;
       long min = Long.MAX_VALUE;
       long max = Long.MIN_VALUE;
+      long bytes = 0;
+      org.apache.spark.sql.catalyst.expressions.UnsafeProjection toUnsafe = null;
       while (it.hasNext()) {
-        Row row = it.next();
+        InternalRow row = it.next();
         rows++;
         if (row.isNullAt(0) || row.isNullAt(1)) {
           continue;
@@ -511,6 +518,15 @@ public final class PointInTimeJoin {
         long time = row.getLong(1);
         min = Math.min(min, time);
         max = Math.max(max, time);
+        InternalRow payload = row.getStruct(2, payloadFields);
+        if (payload instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
+          bytes += u.getSizeInBytes();
+        } else {
+          if (toUnsafe == null) {
+            toUnsafe = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(payloadType);
+          }
+          bytes += toUnsafe.apply(payload).getSizeInBytes();
+        }
         long slot = seen < perPartition ? seen : random.nextLong(seen + 1);
         if (slot < perPartition) {
           h[(int) slot] = row.getLong(0);
@@ -519,13 +535,14 @@ public final class PointInTimeJoin {
         seen++;
       }
       int kept = (int) Math.min(seen, perPartition);
-      long[] packed = new long[4 + 2 * kept];
+      long[] packed = new long[5 + 2 * kept];
       packed[0] = rows;
       packed[1] = seen;
       packed[2] = min;
       packed[3] = max;
-      System.arraycopy(h, 0, packed, 4, kept);
-      System.arraycopy(t, 0, packed, 4 + kept, kept);
+      packed[4] = bytes;
+      System.arraycopy(h, 0, packed, 5, kept);
+      System.arraycopy(t, 0, packed, 5 + kept, kept);
       return List.of(packed).iterator();
     }, false).collect();
     List<RangeBounds.Point> points = new ArrayList<>();
@@ -533,18 +550,21 @@ public final class PointInTimeJoin {
     long seen = 0;
     long min = Long.MAX_VALUE;
     long max = Long.MIN_VALUE;
+    long bytes = 0;
     for (long[] p : parts) {
       rows += p[0];
       seen += p[1];
       min = Math.min(min, p[2]);
       max = Math.max(max, p[3]);
-      int kept = (p.length - 4) / 2;
+      bytes += p[4];
+      int kept = (p.length - 5) / 2;
       double weight = scale * p[1] / Math.max(1, kept);
       for (int i = 0; i < kept; i++) {
-        points.add(new RangeBounds.Point(p[4 + i], p[4 + kept + i], weight));
+        points.add(new RangeBounds.Point(p[5 + i], p[5 + kept + i], weight));
       }
     }
-    return new Sampled(points, rows, scale * seen, seen == 0 ? null : min, seen == 0 ? null : max);
+    return new Sampled(points, rows, scale * seen, seen == 0 ? null : min, seen == 0 ? null : max,
+        seen == 0 ? 0 : (double) bytes / seen);
   }
 
   private static String groupNames(List<FeatureRequest> pinned, List<Integer> groups) {

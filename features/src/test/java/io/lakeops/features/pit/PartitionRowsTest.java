@@ -60,7 +60,7 @@ class PartitionRowsTest {
     SplittableRandom random = new SplittableRandom(13);
     for (int round = 0; round < 50; round++) {
       int n = random.nextInt(1, 4000);
-      PartitionRows rows = new PartitionRows();
+      PartitionRows rows = new PartitionRows(n);
       rows.order = new long[n];
       rows.rec = new long[n * PartitionRows.STRIDE];
       rows.size = n;
