@@ -340,7 +340,7 @@ final class PartitionRows {
       hashMin = hMin;
       secondBits = bits;
     }
-    rec = radixSort(order, rec, STRIDE, size);
+    rec = sortAndGather(order, rec, STRIDE, size, secondBits);
   }
 
   /** The key hash of row {@code i} (after {@link #sort}: of the i-th row in order). */
@@ -357,11 +357,23 @@ final class PartitionRows {
    * independent loads that the CPU overlaps, not a load on the pass's critical path.
    */
   static long[] radixSort(long[] keys, long[] records, int stride, int n) {
+    return sortAndGather(keys, records, stride, n, 0);
+  }
+
+  /**
+   * {@link #radixSort(long[], long[], int, int)} in two steps: an LSD radix sort on the bits from
+   * {@code runBits} up (in the pass, the key hash), then each run of keys equal in those bits
+   * (one hash: usually tens of rows, in cache) sorted by its low bits on its own. Stable.
+   */
+  static long[] sortAndGather(long[] keys, long[] records, int stride, int n, int runBits) {
     int[] index = new int[n];
     for (int i = 0; i < n; i++) {
       index[i] = i;
     }
-    radixSort(keys, index, n);
+    radixSort(keys, index, n, runBits);
+    if (runBits > 0) {
+      sortRuns(keys, index, n, runBits);
+    }
     long[] out = new long[n * stride];
     for (int p = 0; p < n; p++) {
       int from = index[p] * stride;
@@ -373,19 +385,74 @@ final class PartitionRows {
     return out;
   }
 
+  /**
+   * Sorts each run of keys that are equal from bit {@code runBits} up by the whole key, moving
+   * {@code values} along; stable. A run's low bits and positions are packed into one long each and
+   * sorted with the JDK's primitive sort; when they do not fit, the run is radix-sorted.
+   */
+  static void sortRuns(long[] keys, int[] values, int n, int runBits) {
+    long lowMask = runBits >= 64 ? -1L : (1L << runBits) - 1;
+    long[] packed = new long[64];
+    int[] moved = new int[64];
+    int from = 0;
+    while (from < n) {
+      long run = keys[from] >>> runBits;
+      int to = from + 1;
+      while (to < n && keys[to] >>> runBits == run) {
+        to++;
+      }
+      int len = to - from;
+      if (len > 1) {
+        int indexBits = 32 - Integer.numberOfLeadingZeros(len - 1);
+        if (runBits + indexBits <= 63) {
+          if (packed.length < len) {
+            packed = new long[Math.max(len, 2 * packed.length)];
+            moved = new int[packed.length];
+          }
+          for (int i = 0; i < len; i++) {
+            packed[i] = (keys[from + i] & lowMask) << indexBits | i;
+            moved[i] = values[from + i];
+          }
+          Arrays.sort(packed, 0, len);
+          int indexMask = (1 << indexBits) - 1;
+          long high = run << runBits;
+          for (int i = 0; i < len; i++) {
+            values[from + i] = moved[(int) (packed[i] & indexMask)];
+            keys[from + i] = high | packed[i] >>> indexBits;
+          }
+        } else {
+          long[] k = Arrays.copyOfRange(keys, from, to);
+          int[] v = Arrays.copyOfRange(values, from, to);
+          radixSort(k, v, len, 0);
+          System.arraycopy(k, 0, keys, from, len);
+          System.arraycopy(v, 0, values, from, len);
+        }
+      }
+      from = to;
+    }
+  }
+
   /** Bits per radix digit: 6 digits cover 64 bits; digits that are the same in every key are skipped. */
   private static final int DIGIT = 11;
 
   /** Sorts {@code keys[0..n)} (non-negative longs) ascending, moving {@code values} along; stable. */
   static void radixSort(long[] keys, int[] values, int n) {
-    int digits = (64 + DIGIT - 1) / DIGIT;
+    radixSort(keys, values, n, 0);
+  }
+
+  /**
+   * Sorts {@code keys[0..n)} (non-negative longs) by their bits from {@code fromBit} up, moving
+   * {@code values} along; stable.
+   */
+  static void radixSort(long[] keys, int[] values, int n, int fromBit) {
+    int digits = (64 - fromBit + DIGIT - 1) / DIGIT;
     int radix = 1 << DIGIT;
     int mask = radix - 1;
     int[][] counts = new int[digits][radix];
     for (int i = 0; i < n; i++) {
       long k = keys[i];
       for (int d = 0; d < digits; d++) {
-        counts[d][(int) (k >>> (DIGIT * d)) & mask]++;
+        counts[d][(int) (k >>> (fromBit + DIGIT * d)) & mask]++;
       }
     }
     long[] srcK = keys;
@@ -411,7 +478,7 @@ final class PartitionRows {
         c[x] = sum;
         sum += cx;
       }
-      int shift = DIGIT * d;
+      int shift = fromBit + DIGIT * d;
       for (int i = 0; i < n; i++) {
         long k = srcK[i];
         int pos = c[(int) (k >>> shift) & mask]++;

@@ -633,8 +633,8 @@ public final class PointInTimeJoin {
         .get("delta.enableRowTracking");
     if (!(rowTracking.isDefined() && "true".equalsIgnoreCase(rowTracking.get()))) {
       throw new IllegalArgumentException("Feature table " + table + " has no Delta row tracking, "
-          + "which the point-in-time join needs for its commit-version tie break and to fetch "
-          + "matched rows. Enable it once with: ALTER TABLE " + table
+          + "which the point-in-time join needs for its deterministic tie break (commit version, "
+          + "then row id). Enable it once with: ALTER TABLE " + table
           + " SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')");
     }
   }
