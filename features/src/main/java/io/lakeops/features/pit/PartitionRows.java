@@ -106,7 +106,7 @@ final class PartitionRows {
     // Key interning by key hash: nearly always one key per hash, so one comparison per row. A
     // single string or integral key (the usual entity id) is compared in place, against a
     // compact copy of the partition's keys: no object per row, no pointer chasing.
-    RowIdIndex firstKeyOfHash = new RowIdIndex(1024);
+    LongIndex firstKeyOfHash = new LongIndex(1024);
     int[] nextSameHash = new int[64];
     Object[] probe = new Object[keys];
     int mode = keys != 1 ? GENERIC : keyTypes[0] instanceof StringType ? STRING

@@ -238,6 +238,16 @@ public final class PointInTimeJoin {
    */
   static final long BYTES_PER_PARTITION = 512L << 20;
 
+  /** The size of every row of this struct as an {@code UnsafeRow}, or -1 when it varies. */
+  static long fixedSize(StructType type) {
+    for (StructField f : type.fields()) {
+      if (!org.apache.spark.sql.catalyst.expressions.UnsafeRow.isFixedLength(f.dataType())) {
+        return -1;
+      }
+    }
+    return 8L * ((type.size() + 63) / 64) + 8L * type.size();
+  }
+
   /** Bytes a row takes in a loaded partition besides its payload (records, sort arrays). */
   private static final long RECORD_BYTES = 128;
 
@@ -348,12 +358,15 @@ public final class PointInTimeJoin {
       if (minT != null) {
         // A few of the table's input partitions (file splits): the others are never read.
         describe("sample key ranges of " + r.group());
+        // A struct of fixed-width values has one size; only other ones are read and measured.
+        long fixed = fixedSize(featureTypes.get(gi));
         Sampled s = sample(rows.select(keyHash(keyColumns(r)).as("h"),
-            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"), struct(featureValues(r))),
+            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"),
+            fixed >= 0 ? lit(null).cast(featureTypes.get(gi)) : struct(featureValues(r))),
             partitions, 100 + gi, FEATURE_SAMPLE_SHARE);
         points.addAll(s.points());
         estimatedRows += s.weight();
-        estimatedBytes += s.weight() * (RECORD_BYTES + s.payloadBytes());
+        estimatedBytes += s.weight() * (RECORD_BYTES + (fixed >= 0 ? fixed : s.payloadBytes()));
       }
     }
     if (options.partitions() <= 0) {
@@ -479,8 +492,8 @@ public final class PointInTimeJoin {
    * A sample of (h, t, payload) rows: a reservoir in each of a seeded random {@code share} of the
    * input partitions (at least one; the others are not read at all), each point weighted by its
    * partition's row count over its sample size, times partitions / partitions read. Rows with a
-   * null h or t are counted in {@code rows} only. The payload (a struct) is only measured: its
-   * size as Spark holds it, which is what a loaded partition keeps of it.
+   * null h or t are counted in {@code rows} only. The payload (a struct, or null when its size is
+   * known) is only measured: its size as Spark holds it, which is what a loaded partition keeps.
    */
   private static Sampled sample(Dataset<Row> htp, int partitions, long seed, double share) {
     JavaRDD<InternalRow> rdd = htp.queryExecution().toRdd().toJavaRDD();
@@ -518,8 +531,10 @@ public final class PointInTimeJoin {
         long time = row.getLong(1);
         min = Math.min(min, time);
         max = Math.max(max, time);
-        InternalRow payload = row.getStruct(2, payloadFields);
-        if (payload instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
+        InternalRow payload = row.isNullAt(2) ? null : row.getStruct(2, payloadFields);
+        if (payload == null) {
+          // Not measured (a fixed-width payload: the caller knows its size).
+        } else if (payload instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
           bytes += u.getSizeInBytes();
         } else {
           if (toUnsafe == null) {

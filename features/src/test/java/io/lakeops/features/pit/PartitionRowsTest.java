@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The in-memory radix sort and the row id index, against the JDK's sort and HashMap. */
+/** The in-memory radix sort and the long index, against the JDK's sort and HashMap. */
 class PartitionRowsTest {
 
   /** Spark's timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. */
@@ -97,6 +97,25 @@ class PartitionRowsTest {
   }
 
   @Test
+  void fixedPayloadSizeIsTheUnsafeRowSize() {
+    for (int fields : new int[] {1, 10, 64, 65, 130}) {
+      org.apache.spark.sql.types.StructType type = new org.apache.spark.sql.types.StructType();
+      Object[] values = new Object[fields];
+      for (int i = 0; i < fields; i++) {
+        type = type.add("f" + i, i % 2 == 0 ? org.apache.spark.sql.types.DataTypes.DoubleType
+            : org.apache.spark.sql.types.DataTypes.IntegerType);
+        values[i] = i % 3 == 0 ? null : i % 2 == 0 ? (Object) (i * 1.5) : (Object) i;
+      }
+      long actual = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(type)
+          .apply(new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(values)).getSizeInBytes();
+      assertEquals(actual, PointInTimeJoin.fixedSize(type), fields + " fields");
+    }
+    assertEquals(-1, PointInTimeJoin.fixedSize(new org.apache.spark.sql.types.StructType()
+        .add("d", org.apache.spark.sql.types.DataTypes.DoubleType)
+        .add("s", org.apache.spark.sql.types.DataTypes.StringType)));
+  }
+
+  @Test
   void orderIsMonotoneInHashThenTime() {
     long[] micros = {MIN_MICROS, -1_500_000, -1_000_001, -1_000_000, -1, 0, 1, 999_999,
         1_000_000, MAX_MICROS};
@@ -113,9 +132,9 @@ class PartitionRowsTest {
   }
 
   @Test
-  void rowIdIndexMatchesHashMap() {
+  void longIndexMatchesHashMap() {
     SplittableRandom random = new SplittableRandom(11);
-    RowIdIndex index = new RowIdIndex(4);
+    LongIndex index = new LongIndex(4);
     Map<Long, Integer> oracle = new HashMap<>();
     for (int i = 0; i < 200_000; i++) {
       // Clustered ids (as Delta assigns them per file) and some spread ones.
@@ -130,6 +149,6 @@ class PartitionRowsTest {
       long id = random.nextLong(0, Long.MAX_VALUE);
       assertEquals(oracle.getOrDefault(id, -1).intValue(), index.get(id));
     }
-    assertArrayEquals(new int[] {-1}, new int[] {new RowIdIndex(1).get(5)});
+    assertArrayEquals(new int[] {-1}, new int[] {new LongIndex(1).get(5)});
   }
 }
