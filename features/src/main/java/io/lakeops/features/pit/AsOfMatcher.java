@@ -1,102 +1,64 @@
 package io.lakeops.features.pit;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The streaming pass of the point-in-time join, over one range partition of the narrow union of
- * spine rows and feature rows, sorted in memory by one packed long of (key hash, second)
- * ({@link PartitionRows}). The pass applies
- * rows in (key hash, time, kind) order, feature rows before spine rows at equal times (so
- * {@code event_ts <= spine time} includes equality): rows that share the packed long are buffered
- * and ordered first. Entities that share a key hash interleave in time; the pass keeps a state
- * per entity within a run of one hash.
+ * The streaming pass of the point-in-time join over one range partition of the union of spine
+ * rows and feature rows, loaded and sorted in memory by one packed long of (key hash, second)
+ * ({@link PartitionRows}). The pass applies rows in (key hash, time, kind) order, feature rows
+ * before spine rows at equal times (so {@code event_ts <= spine time} includes equality): rows
+ * that share the packed long are buffered and ordered first. Entities that share a key hash
+ * interleave in time; the pass keeps a state per entity within a run of one hash.
  *
- * <p>Input layout: key hash, key columns {@code 1..k}, then time (micros), kind (0 feature,
- * 1 spine), group index, created (micros), commit version, row id, spine payload (struct).
+ * <p>The match looks only at the partition's narrow records; the payloads (spine columns, feature
+ * values) are read at the end, for each spine row and the feature rows that are its answers.
  *
- * <p>Partitions are ranges of (key hash, time) ({@link RangeBounds}), so a hot entity may be
- * split by time across consecutive partitions, and two entities whose hashes collide may both
- * be. Output rows ({@link #schema}):
- * <ul>
- *   <li>{@link #MATCHED}: a spine row whose answer is final.
- *   <li>{@link #UNRESOLVED}: a spine row whose key hash is the partition's first hash and that
- *       misses a match in some group: its entity's earlier rows may sit in earlier partitions.
- *   <li>{@link #FIRST_HASH}: once per non-empty partition, its first key hash and (in {@code n})
- *       how many spine rows it left unresolved.
- *   <li>{@link #END_STATE}: for each entity of the partition's last key hash, the candidates
- *       left at the end, which the driver carries to later partitions.
- * </ul>
+ * <p>Partitions are ranges of (key hash, time) ({@link RangeBounds}); only a hash heavier than
+ * half a partition is split by time. For such a split, {@link #endStates} first computes, in the
+ * partitions below it, what each entity of that hash leaves at the end (its {@link Staircase}s,
+ * with the feature values of those rows); the driver merges them into a {@link Carry}, and
+ * {@link #answers} seeds the entities of the split hash with it at the start of the partition.
  */
-final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
+final class AsOfMatcher implements Serializable {
 
   private static final long serialVersionUID = 1L;
 
-  static final int MATCHED = 0;
-  static final int UNRESOLVED = 1;
-  static final int END_STATE = 2;
-  static final int FIRST_HASH = 3;
-
-  static final StructType MATCH = new StructType()
-      .add("rid", DataTypes.LongType)
-      .add("ts", DataTypes.LongType)
-      .add("created", DataTypes.LongType);
-
-  static final StructType CANDIDATE = new StructType()
-      .add("grp", DataTypes.IntegerType)
-      .add("ts", DataTypes.LongType)
-      .add("created", DataTypes.LongType)
-      .add("ver", DataTypes.LongType)
-      .add("rid", DataTypes.LongType);
-
   private final DataType[] keyTypes;
-  private final int spineFields;
+  private final StructType spineType;
+  private final StructType[] featureTypes;
   private final long[] ttlMicros;
   private final boolean asKnownAt;
   private final RangeBounds bounds;
+  /** A partition's expected row count (from the sample), to size its arrays once. */
+  private final int expectedRows;
 
-  /**
-   * Works on Spark's internal rows (no conversion to external rows for the many feature rows).
-   *
-   * @param keyTypes the key columns' types
-   * @param spineFields fields of the spine payload struct
-   */
-  AsOfMatcher(DataType[] keyTypes, int spineFields, long[] ttlMicros, boolean asKnownAt,
-      RangeBounds bounds) {
+  AsOfMatcher(DataType[] keyTypes, StructType spineType, StructType[] featureTypes,
+      long[] ttlMicros, boolean asKnownAt, RangeBounds bounds, int expectedRows) {
+    this.expectedRows = expectedRows;
     this.keyTypes = keyTypes.clone();
-    this.spineFields = spineFields;
+    this.spineType = spineType;
+    this.featureTypes = featureTypes.clone();
     this.ttlMicros = ttlMicros.clone();
     this.asKnownAt = asKnownAt;
     this.bounds = bounds;
   }
 
-  static StructType schema(StructType keyType, StructType spineType) {
-    return new StructType(new StructField[] {
-        DataTypes.createStructField("tag", DataTypes.IntegerType, false),
-        DataTypes.createStructField("part", DataTypes.IntegerType, false),
-        DataTypes.createStructField("h", DataTypes.LongType, true),
-        DataTypes.createStructField("key", keyType, true),
-        DataTypes.createStructField("t", DataTypes.LongType, true),
-        DataTypes.createStructField("sp", spineType, true),
-        DataTypes.createStructField("m", DataTypes.createArrayType(MATCH, true), true),
-        DataTypes.createStructField("cands", DataTypes.createArrayType(CANDIDATE, false), true),
-        DataTypes.createStructField("n", DataTypes.LongType, true)});
-  }
-
-  @Override
-  public Iterator<InternalRow> call(Integer part, Iterator<InternalRow> input) {
-    return new Pass(part, PartitionRows.load(part, input, keyTypes, spineFields, bounds));
+  RangeBounds bounds() {
+    return bounds;
   }
 
   Staircase[] newState() {
@@ -107,50 +69,168 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
     return state;
   }
 
-  private static InternalRow row(Object... values) {
-    return new GenericInternalRow(values);
-  }
-
-  private InternalRow endState(int part, long hash, Object[] key, Staircase[] state) {
-    List<InternalRow> cands = new ArrayList<>();
-    for (int g = 0; g < state.length; g++) {
-      for (long[] c : state[g].rows()) {
-        cands.add(row(g, c[0], c[1], c[2], c[3]));
-      }
-    }
-    return row(END_STATE, part, hash, row(key.clone()), null, null, null,
-        new GenericArrayData(cands.toArray()), null);
+  /**
+   * The answer rows of one partition: the spine payload, then per group its feature struct (null
+   * without a match), then per group the matched row's event and created time (micros).
+   */
+  Iterator<InternalRow> answers(int part, Iterator<InternalRow> input, Carry carry) {
+    PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
+        bounds, null, expectedRows);
+    Long carriedHash = bounds.splitsBelow(part) ? bounds.hashBelow(part) : null;
+    return new Pass(rows, part, carriedHash, carry, true);
   }
 
   /**
-   * The pass over one partition, loaded and sorted by {@link PartitionRows} by one packed long
-   * (key hash, second). Rows with the same packed long (one key hash, one second) are put in
-   * (time, kind) order before they are applied; such groups are nearly always one row.
+   * What the entities of the key hash split at partition {@code part}'s upper bound leave at its
+   * end (nothing when that bound splits no hash).
+   */
+  Iterator<EndState> endStates(int part, Iterator<InternalRow> input) {
+    if (!bounds.splitsBelow(part + 1)) {
+      return Collections.emptyIterator();
+    }
+    long hash = bounds.hashBelow(part + 1);
+    PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
+        bounds, hash, expectedRows);
+    Pass pass = new Pass(rows, part, null, null, false);
+    while (pass.hasNext()) {
+      pass.next();
+    }
+    List<EndState> out = new ArrayList<>();
+    for (Map.Entry<Integer, Staircase[]> e : pass.run.entrySet()) {
+      List<long[]> cands = new ArrayList<>();
+      List<byte[]> values = new ArrayList<>();
+      Staircase[] state = e.getValue();
+      for (int g = 0; g < state.length; g++) {
+        for (long[] c : state[g].rows()) {
+          cands.add(new long[] {g, c[Staircase.TS], c[Staircase.CREATED], c[Staircase.VERSION],
+              c[Staircase.ROW_ID]});
+          values.add(rows.payloadBytes(c[Staircase.PAYLOAD]));
+        }
+      }
+      out.add(new EndState(part, rows.keys.get(e.getKey()).clone(), cands, values));
+    }
+    return out.iterator();
+  }
+
+  /** The candidates one entity of a split hash left at the end of a partition. */
+  record EndState(int part, Object[] key, List<long[]> candidates, List<byte[]> values)
+      implements Serializable {}
+
+  /**
+   * The states carried into partitions whose lower bound splits a key hash: for partition p, the
+   * end states of that hash's entities in p - 1 and, while those partitions' lower bounds split
+   * the same hash, in the partitions before, merged per entity. A carried row's payload is
+   * {@code -1 - i}, where i indexes the carried feature values of p.
+   */
+  static final class Carry implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Map<Integer, Map<List<Object>, Staircase[]>> states = new HashMap<>();
+    private final Map<Integer, List<byte[]>> values = new HashMap<>();
+    private long rows;
+
+    static Carry of(List<EndState> ends, AsOfMatcher matcher) {
+      RangeBounds bounds = matcher.bounds;
+      Map<Integer, List<EndState>> byPart = new HashMap<>();
+      for (EndState e : ends) {
+        byPart.computeIfAbsent(e.part(), x -> new ArrayList<>()).add(e);
+      }
+      Carry carry = new Carry();
+      for (int p = 1; p < bounds.partitions(); p++) {
+        if (!bounds.splitsBelow(p)) {
+          continue;
+        }
+        long hash = bounds.hashBelow(p);
+        Map<List<Object>, Staircase[]> byKey = new HashMap<>();
+        List<byte[]> carried = new ArrayList<>();
+        for (int q = p - 1; q >= 0; q--) {
+          for (EndState e : byPart.getOrDefault(q, List.of())) {
+            Staircase[] state = byKey.computeIfAbsent(Arrays.asList(e.key()),
+                k -> matcher.newState());
+            for (int i = 0; i < e.candidates().size(); i++) {
+              long[] c = e.candidates().get(i);
+              state[(int) c[0]].add(c[1], c[2], c[3], c[4], -1 - carried.size());
+              carried.add(e.values().get(i));
+            }
+          }
+          if (!(bounds.splitsBelow(q) && bounds.hashBelow(q) == hash)) {
+            break;
+          }
+        }
+        for (Staircase[] state : byKey.values()) {
+          for (Staircase s : state) {
+            carry.rows += s.size();
+          }
+        }
+        carry.states.put(p, byKey);
+        carry.values.put(p, carried);
+      }
+      return carry;
+    }
+
+    /** A copy of the state carried into {@code part} for {@code key}, or null. */
+    Staircase[] state(int part, Object[] key) {
+      Map<List<Object>, Staircase[]> byKey = states.get(part);
+      Staircase[] s = byKey == null ? null : byKey.get(Arrays.asList(key));
+      if (s == null) {
+        return null;
+      }
+      Staircase[] copy = new Staircase[s.length];
+      for (int g = 0; g < s.length; g++) {
+        copy[g] = s[g].copy();
+      }
+      return copy;
+    }
+
+    UnsafeRow value(int part, long payload, int fields) {
+      byte[] bytes = values.get(part).get((int) (-1 - payload));
+      UnsafeRow row = new UnsafeRow(fields);
+      row.pointTo(bytes, bytes.length);
+      return row;
+    }
+
+    /** Carried candidate rows, over all partitions (a row carried into two counts twice). */
+    long rows() {
+      return rows;
+    }
+  }
+
+  /**
+   * The pass over one partition. Rows with the same packed long (one key hash, one second) are
+   * put in (time, kind) order before they are applied; such groups are nearly always one row.
    */
   private final class Pass implements Iterator<InternalRow> {
-    private final int part;
     private final PartitionRows in;
+    private final int part;
+    private final Long carriedHash;
+    private final Carry carry;
+    /** Whether spine rows produce answers (else the pass only computes the end states). */
+    private final boolean emit;
+    private final int groups = ttlMicros.length;
+    private final int spineFields = spineType.size();
+    /**
+     * The answer rows of the group of rows applied last (a spine row gives one; a group is
+     * nearly always one row).
+     */
     private final java.util.ArrayDeque<InternalRow> out = new java.util.ArrayDeque<>();
     private int pos;
     private boolean started;
-    private long firstHash;
     private long currentHash;
     private int currentKey;
     private Staircase[] state;
     /** The entities (key ids) of the current key hash and their states (usually one). */
-    private final java.util.LinkedHashMap<Integer, Staircase[]> run =
-        new java.util.LinkedHashMap<>();
-    private long unresolved;
-    private boolean finished;
+    final LinkedHashMap<Integer, Staircase[]> run = new LinkedHashMap<>();
 
-    Pass(int part, PartitionRows in) {
-      this.part = part;
+    Pass(PartitionRows in, int part, Long carriedHash, Carry carry, boolean emit) {
       this.in = in;
+      this.emit = emit;
+      this.part = part;
+      this.carriedHash = carriedHash;
+      this.carry = carry;
     }
 
     @Override
     public boolean hasNext() {
-      while (out.isEmpty() && !finished) {
+      while (out.isEmpty() && pos < in.size) {
         fill();
       }
       return !out.isEmpty();
@@ -164,26 +244,16 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       return out.poll();
     }
 
-    /** Applies the next group of rows with one packed sort long (or ends the partition). */
+    /** Applies the next group of rows with one packed sort long. */
     private void fill() {
       int n = in.size;
-      if (pos < n) {
-        long order = in.order[pos];
-        int end = pos + 1;
-        while (end < n && in.order[end] == order) {
-          end++;
-        }
-        applyGroup(pos, end);
-        pos = end;
-        return;
+      long order = in.order[pos];
+      int end = pos + 1;
+      while (end < n && in.order[end] == order) {
+        end++;
       }
-      finished = true;
-      if (started) {
-        out.add(row(FIRST_HASH, part, firstHash, null, null, null, null, null, unresolved));
-        for (java.util.Map.Entry<Integer, Staircase[]> e : run.entrySet()) {
-          out.add(endState(part, currentHash, in.keys.get(e.getKey()), e.getValue()));
-        }
-      }
+      applyGroup(pos, end);
+      pos = end;
     }
 
     /** Applies sorted positions [from, to) in (time, kind) order: feature rows first at equal times. */
@@ -214,12 +284,8 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       int at = i * PartitionRows.STRIDE;
       long meta = rec[at + PartitionRows.META];
       int k = PartitionRows.keyId(meta);
-      if (!started) {
+      if (!started || hash != currentHash) {
         started = true;
-        firstHash = hash;
-        currentHash = hash;
-        switchKey(k);
-      } else if (hash != currentHash) {
         run.clear();
         currentHash = hash;
         switchKey(k);
@@ -229,34 +295,45 @@ final class AsOfMatcher implements Function2<Integer, Iterator<InternalRow>, Ite
       long t = rec[at + PartitionRows.TIME];
       if (PartitionRows.kind(meta) == 0) {
         state[PartitionRows.group(meta)].add(t, rec[at + PartitionRows.CREATED],
-            rec[at + PartitionRows.VERSION], rec[at + PartitionRows.ROW_ID]);
+            rec[at + PartitionRows.VERSION], rec[at + PartitionRows.ROW_ID],
+            rec[at + PartitionRows.PTR]);
         return;
       }
-      Object[] m = new Object[state.length];
-      boolean missing = false;
-      for (int g = 0; g < state.length; g++) {
-        state[g].prune(t, ttlMicros[g]);
+      if (!emit) {
+        for (int g = 0; g < groups; g++) {
+          state[g].prune(t, ttlMicros[g]);
+        }
+        return;
+      }
+      Object[] v = new Object[1 + 3 * groups];
+      v[0] = in.payload(rec[at + PartitionRows.PTR], spineFields);
+      for (int g = 0; g < groups; g++) {
         Staircase st = state[g];
+        st.prune(t, ttlMicros[g]);
         int c = st.answerIndex(t, ttlMicros[g]);
-        m[g] = c < 0 ? null
-            : row(st.get(c, Staircase.ROW_ID), st.get(c, Staircase.TS), st.get(c, Staircase.CREATED));
-        missing |= c < 0;
+        if (c >= 0) {
+          long payload = st.get(c, Staircase.PAYLOAD);
+          int fields = featureTypes[g].size();
+          v[1 + g] = payload >= 0 ? in.payload(payload, fields) : carry.value(part, payload, fields);
+          v[1 + groups + 2 * g] = st.get(c, Staircase.TS);
+          v[2 + groups + 2 * g] = st.get(c, Staircase.CREATED);
+        }
       }
-      boolean open = part > 0 && hash == firstHash && missing;
-      if (open) {
-        unresolved++;
-      }
-      int s = (int) rec[at + PartitionRows.SPINE];
-      InternalRow sp = in.spine.get(s);
-      in.spine.set(s, null);
-      out.add(row(open ? UNRESOLVED : MATCHED, part, hash,
-          open ? row(in.keys.get(currentKey).clone()) : null, t, sp, new GenericArrayData(m), null, null));
+      out.add(new GenericInternalRow(v));
     }
 
     /** Switches to the state of entity {@code k} (a key id of the partition). */
     private void switchKey(int k) {
       currentKey = k;
-      state = run.computeIfAbsent(k, x -> newState());
+      state = run.computeIfAbsent(k, x -> {
+        if (carry != null && carriedHash != null && currentHash == carriedHash) {
+          Staircase[] s = carry.state(part, in.keys.get(x));
+          if (s != null) {
+            return s;
+          }
+        }
+        return newState();
+      });
     }
   }
 }

@@ -2,8 +2,6 @@ package io.lakeops.features.pit;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
@@ -18,13 +16,12 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.AbstractDataType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.roaringbitmap.longlong.Roaring64NavigableMap;
 
 /**
  * Per-row functions of the point-in-time join as Catalyst {@link StaticInvoke} expressions: the
  * generated code calls these static methods with primitive arguments, where a Java UDF would box
  * every argument and result (about a sixth of the narrow scan's time in a profile). The state
- * they need (range bounds, a row id bitmap) travels as a binary literal in the plan, so it
+ * they need (the range bounds) travels as a binary literal in the plan, so it
  * reaches executors like any other literal; each task thread decodes it once and keeps it while
  * the same literal comes back.
  */
@@ -34,7 +31,6 @@ public final class PitFunctions {
 
   /** Per thread: the last literal seen and what it decoded to. */
   private static final ThreadLocal<Object[]> BOUNDS = ThreadLocal.withInitial(() -> new Object[2]);
-  private static final ThreadLocal<Object[]> BITMAP = ThreadLocal.withInitial(() -> new Object[2]);
 
   @SuppressWarnings("unchecked")
   private static <T> T decoded(ThreadLocal<Object[]> cache, byte[] literal, Function<byte[], T> decode) {
@@ -52,22 +48,12 @@ public final class PitFunctions {
     return b.route(b.partition(hash, time));
   }
 
-  /** Whether {@code rowId} is in the bitmap. */
-  public static boolean wanted(byte[] bitmap, long rowId) {
-    Roaring64NavigableMap b = decoded(BITMAP, bitmap, PitFunctions::readBitmap);
-    return b.contains(rowId);
-  }
-
-  /** {@code route(bounds, hash, time)} as a column. */
+  /** {@link #route(byte[], long, long)} as a column, with the bounds as a binary literal. */
   static Column route(RangeBounds bounds, Column hash, Column time) {
     return call("route", DataTypes.IntegerType, functions.lit(writeBounds(bounds)), hash, time);
   }
 
-  /** {@code wanted(bitmap, rowId)} as a column. */
-  static Column wanted(Roaring64NavigableMap bitmap, Column rowId) {
-    return call("wanted", DataTypes.BooleanType, functions.lit(writeBitmap(bitmap)), rowId);
-  }
-
+  /** A static call of {@code method} on the arguments, as a column. */
   private static Column call(String method, DataType type, Column... arguments) {
     List<Expression> args = new java.util.ArrayList<>();
     for (Column c : arguments) {
@@ -99,25 +85,5 @@ public final class PitFunctions {
     } catch (ClassNotFoundException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static byte[] writeBitmap(Roaring64NavigableMap bitmap) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      bitmap.serialize(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static Roaring64NavigableMap readBitmap(byte[] bytes) {
-    Roaring64NavigableMap bitmap = new Roaring64NavigableMap();
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      bitmap.deserialize(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bitmap;
   }
 }

@@ -14,9 +14,10 @@ import org.apache.spark.sql.Row;
  * @param spineRows rows in the spine (the result has exactly as many)
  * @param featureColumns the output feature columns, in order
  * @param auditColumns the audit columns, in order
- * @param carriedRows spine rows at the start of a range partition that looked for rows carried
- *     from the previous partitions (an entity split by time across partitions)
- * @param cached the cached intermediate data sets the rows are computed from
+ * @param carriedRows candidate feature rows carried into a range partition from the previous ones
+ *     (a hot key split by time across partitions); a row carried into two partitions counts twice
+ * @param cached the cached inputs the rows are computed from (the spine, when it has several key
+ *     sets or is not deterministic)
  */
 public record PitResult(Dataset<Row> rows, List<FeatureRequest> pinned, long spineRows,
     List<String> featureColumns, List<String> auditColumns, long carriedRows,

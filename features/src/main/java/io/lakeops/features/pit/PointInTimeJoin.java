@@ -8,38 +8,26 @@ import static org.apache.spark.sql.functions.struct;
 
 import io.lakeops.features.definition.FeatureGroup;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.api.java.function.FlatMapFunction2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.util.ArrayData;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.api.java.UDF3;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.roaringbitmap.longlong.Roaring64NavigableMap;
 
 /**
  * Point-in-time join of a spine (entity keys, a time, anything else) with feature tables, the
@@ -51,22 +39,18 @@ import org.roaringbitmap.longlong.Roaring64NavigableMap;
  * "as known at" mode only rows with {@code created_ts <= t} take part. A spine row with a null key
  * or time, or without a usable row, gets nulls. Every spine row comes out exactly once.
  *
- * <p>Algorithm: the match is resolved on narrow rows first (key hash, keys, time, created_ts,
- * commit version, row id), and the wide feature columns are fetched second, only for the rows
- * that matched. All groups that share the spine's key columns go through one shuffle: the spine
- * and their feature rows are range-partitioned by (key hash, time) with {@link RangeBounds}
- * computed from small samples (the cached spine, a few file splits per feature table); each
- * partition is loaded into primitive arrays and sorted in memory by (key hash, time, kind)
- * ({@link PartitionRows}), and one pass per partition keeps, per group, the rows
- * that can still be an answer ({@link Staircase}). A hot entity is split by time across
- * partitions; the candidates left at the end of each partition are collected (a few small rows
- * per partition) and carried to the spine rows at the start of the next ones that found nothing
- * of their own. The matched row ids (Delta row tracking's {@code _metadata.row_id}) are gathered
- * into one compressed bitmap per group; a second scan of each feature table keeps only those
- * rows and routes each to the partition of the spine rows it answers (and to the partitions a
- * carried row answers for), where the pass's output is joined with them by row id, partition by
- * partition: no feature row that did not match is shuffled wide, and the matches are not
- * shuffled again.
+ * <p>Algorithm: one shuffle for all groups that share the spine's key columns, and the match
+ * resolved on narrow records before any wide value is read. The spine and the groups' feature
+ * rows are range-partitioned by (key hash, time) with {@link RangeBounds} computed from small
+ * samples (the spine in the job that also counts it, a few file splits per feature table). Each
+ * partition is loaded into primitive records (keys by id, times, tie-break fields) and an arena of
+ * the rows' payloads, sorted in memory by (key hash, time, kind) ({@link PartitionRows}), and one
+ * pass keeps, per entity and group, the rows that can still be an answer ({@link Staircase}). Only
+ * then are the payloads read: the spine row's, and the matched feature row's values, straight from
+ * the arena, so no feature row is read twice, sorted wide or shuffled again, and there is no second
+ * scan of the feature tables. A key hash heavier than half a partition is split by time; what its
+ * entities leave at the end of each partition (a few rows, with their values) is collected by a
+ * job over the same shuffle output and carried into the next partitions ({@link AsOfMatcher}).
  */
 public final class PointInTimeJoin {
 
@@ -144,31 +128,35 @@ public final class PointInTimeJoin {
       schemas.add(validateTable(p));
     }
     List<String> spineColumns = Arrays.asList(spine.columns());
+    // Groups sharing the spine's key columns go through one shuffle.
+    Map<List<String>, List<Integer>> keySets = new LinkedHashMap<>();
+    for (int g = 0; g < pinned.size(); g++) {
+      keySets.computeIfAbsent(pinned.get(g).spineKeys(), k -> new ArrayList<>()).add(g);
+    }
+    boolean single = keySets.size() == 1;
     describe("spine");
-    Dataset<Row> withId = spine.withColumn(SID, monotonically_increasing_id())
-        .withColumn(T, expr("unix_micros(CAST(`" + spineTime + "` AS TIMESTAMP))"))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> withT = spine.withColumn(T, expr("unix_micros(CAST(`" + spineTime + "` AS TIMESTAMP))"));
     List<Dataset<Row>> persisted = new ArrayList<>();
-    persisted.add(withId);
+    if (!single) {
+      // Each key set's answers are joined back by a spine row id: the spine is cached, so that
+      // every key set sees the same rows with the same ids.
+      withT = withT.withColumn(SID, monotonically_increasing_id())
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      persisted.add(withT);
+    } else if (!spine.queryExecution().analyzed().deterministic()) {
+      // The spine is read more than once (statistics, the match, spine rows without keys): a
+      // query with rand() or the like is cached so that all reads see the same rows.
+      withT = withT.persist(StorageLevel.MEMORY_AND_DISK());
+      persisted.add(withT);
+    }
     try {
-      Row stats = withId.agg(functions.count(lit(1)), functions.min(T), functions.max(T)).first();
-      long spineRows = stats.getLong(0);
-      Long minT = stats.isNullAt(1) ? null : stats.getLong(1);
-      Long maxT = stats.isNullAt(2) ? null : stats.getLong(2);
-
-      // Groups sharing the spine's key columns go through one shuffle.
-      Map<List<String>, List<Integer>> keySets = new LinkedHashMap<>();
-      for (int g = 0; g < pinned.size(); g++) {
-        keySets.computeIfAbsent(pinned.get(g).spineKeys(), k -> new ArrayList<>()).add(g);
-      }
-      boolean single = keySets.size() == 1;
+      long spineRows = -1;
       long carried = 0;
-      Dataset<Row> result = single ? null : withId.drop(T);
+      Dataset<Row> result = single ? null : withT.drop(T);
       int ks = 0;
       for (Map.Entry<List<String>, List<Integer>> e : keySets.entrySet()) {
-        KeySetRows k = matchAndFetch(withId, e.getKey(), e.getValue(), pinned, schemas,
-            single, minT, maxT);
-        persisted.add(k.cached());
+        KeySetRows k = match(withT, e.getKey(), e.getValue(), pinned, schemas, single);
+        spineRows = spineRows < 0 ? k.spineRows() : spineRows;
         carried += k.carried();
         if (single) {
           result = k.rows().select(col("sp.*"), col("*")).drop("sp");
@@ -216,9 +204,9 @@ public final class PointInTimeJoin {
 
   /**
    * The rows of one key set: {@code sp} (the spine payload), the features of its groups, and
-   * their audit times in micros; {@code cached} is the pass's output, kept until release.
+   * their audit times in micros; the spine's row count; the feature rows carried across splits.
    */
-  private record KeySetRows(Dataset<Row> rows, Dataset<Row> cached, long carried) {}
+  private record KeySetRows(Dataset<Row> rows, long spineRows, long carried) {}
 
   /** Test hook: key hashes modulo this (when positive), to make distinct entities collide. */
   static volatile int hashBucketsForTesting = 0;
@@ -238,19 +226,36 @@ public final class PointInTimeJoin {
   private static final long HASH_MASK = (1L << 23) - 1;
 
   /**
-   * Most rows one partition of the match holds in memory ({@link PartitionRows}: about 100 bytes
-   * a row while sorting plus the spine payloads, so about 200 MB): when the sampled row count
-   * says more, the join uses more partitions than configured.
+   * Most rows one partition of the match holds in memory ({@link PartitionRows}: about 120 bytes
+   * a row while sorting plus the payloads): when the sampled row count says more, the join uses
+   * more partitions than configured.
    */
   static final long ROWS_PER_PARTITION = 2_000_000L;
 
-  private KeySetRows matchAndFetch(Dataset<Row> withId, List<String> spineKeys, List<Integer> groups,
-      List<FeatureRequest> pinned, List<StructType> schemas, boolean single,
-      Long minT, Long maxT) {
+  /**
+   * Most estimated bytes (records and payloads) one partition of the match holds in memory: when
+   * the sample says more, the join uses more partitions than configured.
+   */
+  static final long BYTES_PER_PARTITION = 512L << 20;
+
+  /** The size of every row of this struct as an {@code UnsafeRow}, or -1 when it varies. */
+  static long fixedSize(StructType type) {
+    for (StructField f : type.fields()) {
+      if (!org.apache.spark.sql.catalyst.expressions.UnsafeRow.isFixedLength(f.dataType())) {
+        return -1;
+      }
+    }
+    return 8L * ((type.size() + 63) / 64) + 8L * type.size();
+  }
+
+  /** Bytes a row takes in a loaded partition besides its payload (records, sort arrays). */
+  private static final long RECORD_BYTES = 128;
+
+  private KeySetRows match(Dataset<Row> spine, List<String> spineKeys, List<Integer> groups,
+      List<FeatureRequest> pinned, List<StructType> schemas, boolean single) {
     FeatureRequest first = pinned.get(groups.get(0));
     StructType firstSchema = schemas.get(groups.get(0));
     List<DataType> keyTypes = new ArrayList<>();
-    StructType keyType = new StructType();
     for (int i = 0; i < first.entityKeys().size(); i++) {
       DataType type = firstSchema.apply(first.entityKeys().get(i)).dataType();
       if (!(type instanceof org.apache.spark.sql.types.AtomicType)
@@ -263,7 +268,6 @@ public final class PointInTimeJoin {
             + "timestamp or a boolean. Cast it in the group's source query.");
       }
       keyTypes.add(type);
-      keyType = keyType.add("k" + i, type, true);
     }
     for (int g : groups) {
       FeatureRequest r = pinned.get(g);
@@ -284,199 +288,142 @@ public final class PointInTimeJoin {
       spineKeyColumns.add(col("`" + spineKeys.get(i) + "`").cast(keyTypes.get(i)));
     }
     List<Column> spinePayload = new ArrayList<>();
-    for (String c : withId.columns()) {
+    for (String c : spine.columns()) {
       if (!c.equals(T) && (single || c.equals(SID))) {
         spinePayload.add(col("`" + c + "`"));
       }
     }
-    StructType spineType = (StructType) withId.select(struct(spinePayload.toArray(new Column[0])))
+    StructType spineType = (StructType) spine.select(struct(spinePayload.toArray(new Column[0])))
         .schema().fields()[0].dataType();
-    List<Column> spineNarrow = new ArrayList<>();
-    spineNarrow.add(keyHash(spineKeyColumns).as("h"));
-    for (int i = 0; i < spineKeys.size(); i++) {
-      spineNarrow.add(spineKeyColumns.get(i).as("k" + i));
+    List<StructType> featureTypes = new ArrayList<>();
+    for (int gi = 0; gi < groups.size(); gi++) {
+      FeatureRequest r = pinned.get(groups.get(gi));
+      featureTypes.add((StructType) pinned(r).select(struct(featureValues(r)))
+          .schema().fields()[0].dataType());
     }
-    spineNarrow.add(col(T).as("t"));
-    spineNarrow.add(lit(1).as("kind"));
-    spineNarrow.add(lit(null).cast(DataTypes.IntegerType).as("grp"));
-    spineNarrow.add(lit(null).cast(DataTypes.LongType).as("created"));
-    spineNarrow.add(lit(null).cast(DataTypes.LongType).as("ver"));
-    spineNarrow.add(lit(null).cast(DataTypes.LongType).as("rid"));
-    spineNarrow.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
-    Dataset<Row> spinePart = withId.where(keysPresent).select(spineNarrow.toArray(new Column[0]));
-    Dataset<Row> union = spinePart;
     int partitions = options.partitions() > 0 ? options.partitions()
         : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
-    describe("sample key ranges");
-    List<RangeBounds.Point> points = new ArrayList<>(
-        sample(spinePart.select(col("h"), col("t")), partitions, 1, 1.0));
+
+    // One job over the spine: its row count, the time range of the rows with keys, and a sample
+    // of their (key hash, time) for the range bounds.
+    describe("spine statistics and key ranges");
+    Sampled spineSample = sample(spine.select(functions.when(keysPresent, keyHash(spineKeyColumns)).as("h"),
+        functions.when(keysPresent, col(T)).as("t"), struct(spinePayload.toArray(new Column[0]))),
+        partitions, 1, 1.0);
+    Long minT = spineSample.minT();
+    Long maxT = spineSample.maxT();
+    List<RangeBounds.Point> points = new ArrayList<>(spineSample.points());
+    double estimatedRows = spineSample.weight();
+    double estimatedBytes = spineSample.weight() * (RECORD_BYTES + spineSample.payloadBytes());
+
+    List<Column> spineRow = new ArrayList<>();
+    spineRow.add(keyHash(spineKeyColumns).as("h"));
+    for (int i = 0; i < spineKeys.size(); i++) {
+      spineRow.add(spineKeyColumns.get(i).as("k" + i));
+    }
+    spineRow.add(col(T).as("t"));
+    spineRow.add(lit(1).as("kind"));
+    spineRow.add(lit(null).cast(DataTypes.IntegerType).as("grp"));
+    spineRow.add(lit(null).cast(DataTypes.LongType).as("created"));
+    spineRow.add(lit(null).cast(DataTypes.LongType).as("ver"));
+    spineRow.add(lit(null).cast(DataTypes.LongType).as("rid"));
+    spineRow.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
+    for (int gi = 0; gi < groups.size(); gi++) {
+      spineRow.add(lit(null).cast(featureTypes.get(gi)).as("f" + gi));
+    }
+    Dataset<Row> union = spine.where(keysPresent).select(spineRow.toArray(new Column[0]));
     long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
       ttl[gi] = r.ttl().toSeconds() * 1_000_000L + r.ttl().getNano() / 1000;
       Dataset<Row> rows = minT == null ? pinned(r).limit(0)
           : usable(pinned(r), r, minT, maxT, ttl[gi]);
-      List<Column> narrow = new ArrayList<>();
-      narrow.add(keyHash(keyColumns(r)).as("h"));
-      narrow.addAll(aliased(keyColumns(r), "k"));
-      narrow.add(expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
-      narrow.add(lit(0).as("kind"));
-      narrow.add(lit(gi).as("grp"));
+      List<Column> cols = new ArrayList<>();
+      cols.add(keyHash(keyColumns(r)).as("h"));
+      cols.addAll(aliased(keyColumns(r), "k"));
+      cols.add(expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
+      cols.add(lit(0).as("kind"));
+      cols.add(lit(gi).as("grp"));
       // A row without created_ts is never "known"; in point-in-time mode it sorts last on ties.
-      narrow.add(functions.coalesce(expr("unix_micros(" + FeatureGroup.CREATED_TS + ")"),
+      cols.add(functions.coalesce(expr("unix_micros(" + FeatureGroup.CREATED_TS + ")"),
           lit(Long.MAX_VALUE)).as("created"));
-      narrow.add(col("__ver").cast(DataTypes.LongType).as("ver"));
-      narrow.add(col("__rid").cast(DataTypes.LongType).as("rid"));
-      narrow.add(lit(null).cast(spineType).as("sp"));
-      union = union.unionByName(rows.select(narrow.toArray(new Column[0])));
+      cols.add(col("__ver").cast(DataTypes.LongType).as("ver"));
+      cols.add(col("__rid").cast(DataTypes.LongType).as("rid"));
+      cols.add(lit(null).cast(spineType).as("sp"));
+      for (int other = 0; other < groups.size(); other++) {
+        cols.add(other == gi ? struct(featureValues(r)).as("f" + other)
+            : lit(null).cast(featureTypes.get(other)).as("f" + other));
+      }
+      union = union.unionByName(rows.select(cols.toArray(new Column[0])));
       if (minT != null) {
         // A few of the table's input partitions (file splits): the others are never read.
-        points.addAll(sample(usable(pinned(r), r, minT, maxT, ttl[gi]).select(
-            keyHash(keyColumns(r)).as("h"), expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t")),
-            partitions, 100 + gi, FEATURE_SAMPLE_SHARE));
+        describe("sample key ranges of " + r.group());
+        // A struct of fixed-width values has one size; only other ones are read and measured.
+        long fixed = fixedSize(featureTypes.get(gi));
+        Sampled s = sample(rows.select(keyHash(keyColumns(r)).as("h"),
+            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"),
+            fixed >= 0 ? lit(null).cast(featureTypes.get(gi)) : struct(featureValues(r))),
+            partitions, 100 + gi, FEATURE_SAMPLE_SHARE);
+        points.addAll(s.points());
+        estimatedRows += s.weight();
+        estimatedBytes += s.weight() * (RECORD_BYTES + (fixed >= 0 ? fixed : s.payloadBytes()));
       }
     }
-    double sampledRows = 0;
-    for (RangeBounds.Point p : points) {
-      sampledRows += p.weight();
-    }
-    if (options.partitions() <= 0 && sampledRows / partitions > ROWS_PER_PARTITION) {
-      partitions = (int) Math.ceil(sampledRows / ROWS_PER_PARTITION);
+    if (options.partitions() <= 0) {
+      partitions = (int) Math.max(partitions, Math.max(Math.ceil(estimatedRows / ROWS_PER_PARTITION),
+          Math.ceil(estimatedBytes / BYTES_PER_PARTITION)));
     }
     RangeBounds bounds = RangeBounds.of(points, partitions);
-    // No Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
-    Dataset<Row> sorted = union
+    AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType,
+        featureTypes.toArray(new StructType[0]), ttl, options.asKnownAt(), bounds,
+        (int) Math.min(ROWS_PER_PARTITION, Math.ceil(1.1 * estimatedRows / partitions)));
+    // One shuffle of the spine and all groups' rows, range-partitioned by (key hash, time); no
+    // Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
+    describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
+    JavaRDD<InternalRow> shuffled = union
         .withColumn(ROUTE, PitFunctions.route(bounds, col("h"), col("t")))
         .repartition(partitions, col(ROUTE))
-        .drop(ROUTE);
-    AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType.size(), ttl,
-        options.asKnownAt(), bounds);
-    StructType outSchema = AsOfMatcher.schema(keyType, spineType);
-    JavaRDD<InternalRow> passed = sorted.queryExecution().toRdd().toJavaRDD()
-        .mapPartitionsWithIndex(matcher, true);
-    describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
-    Dataset<Row> output = spark.internalCreateDataFrame(passed.rdd(), outSchema, false)
-        .persist(StorageLevel.MEMORY_AND_DISK());
-
-    // Carry candidates across range splits of one entity.
-    List<Row> info = output.where(col("tag").geq(AsOfMatcher.END_STATE))
-        .select("tag", "part", "h", "key", "cands", "n").collectAsList();
-    Carry carry = Carry.of(info, matcher, groups.size());
-
-    // The final answer of every spine row (with keys), in the pass's partitions.
-    StructType keyStruct = keyType;
-    int spineFields = spineType.size();
-    JavaRDD<Hit> hits = output.queryExecution().toRdd().toJavaRDD().mapPartitions(
-        (FlatMapFunction<Iterator<InternalRow>, Hit>) it -> new HitIterator(it, carry, ttl, keyStruct,
-            spineFields));
-    if (hits.getNumPartitions() != partitions) {
-      throw new IllegalStateException("Point-in-time join: the pass has " + hits.getNumPartitions()
-          + " partitions, expected " + partitions);
-    }
-    describe("collect matched row ids of " + groupNames(pinned, groups));
-    Roaring64NavigableMap[] wanted = hits.mapPartitions(
-        (FlatMapFunction<Iterator<Hit>, Roaring64NavigableMap[]>) it -> {
-          Roaring64NavigableMap[] bits = new Roaring64NavigableMap[ttl.length];
-          for (int g = 0; g < bits.length; g++) {
-            bits[g] = new Roaring64NavigableMap();
-          }
-          while (it.hasNext()) {
-            Hit hit = it.next();
-            for (int g = 0; g < bits.length; g++) {
-              if (hit.has[g]) {
-                bits[g].addLong(hit.rid[g]);
-              }
-            }
-          }
-          for (Roaring64NavigableMap b : bits) {
-            b.runOptimize();
-          }
-          return List.<Roaring64NavigableMap[]>of(bits).iterator();
-        }).reduce((a, b) -> {
-          for (int g = 0; g < a.length; g++) {
-            a[g].or(b[g]);
-          }
-          return a;
-        });
-
-    // Fetch the wide columns of the matched rows only, routed to the partitions of their
-    // spine rows (and to the partitions a carried row answers for).
-    List<StructType> featureTypes = new ArrayList<>();
-    Dataset<Row> fetched = null;
-    for (int gi = 0; gi < groups.size(); gi++) {
-      FeatureRequest r = pinned.get(groups.get(gi));
-      Dataset<Row> table = pinned(r);
-      List<Column> values = new ArrayList<>();
-      for (FeatureRequest.Feature f : r.features()) {
-        values.add(col("`" + f.name() + "`").as(f.output()));
-      }
-      featureTypes.add((StructType) table.select(struct(values.toArray(new Column[0])))
-          .schema().fields()[0].dataType());
-    }
-    for (int gi = 0; gi < groups.size(); gi++) {
-      FeatureRequest r = pinned.get(groups.get(gi));
-      Roaring64NavigableMap bits = wanted[gi];
-      Map<Long, int[]> extra = carry.destinations(gi);
-      final int g = gi;
-      UserDefinedFunction routes = functions.udf((UDF3<Long, Long, Long, List<Integer>>) (h, t, rid) -> {
-        List<Integer> to = new ArrayList<>(2);
-        to.add(bounds.route(bounds.partition(h, t)));
-        int[] more = extra.get(rid);
-        if (more != null) {
-          for (int p : more) {
-            to.add(bounds.route(p));
-          }
-        }
-        return to;
-      }, DataTypes.createArrayType(DataTypes.IntegerType, false));
-      List<Column> cols = new ArrayList<>();
-      cols.add(lit(g).as("grp"));
-      cols.add(col("__rid").cast(DataTypes.LongType).as("rid"));
-      cols.add(functions.explode(routes.apply(keyHash(keyColumns(r)),
-          expr("unix_micros(" + FeatureGroup.EVENT_TS + ")"), col("__rid").cast(DataTypes.LongType)))
-          .as(ROUTE));
-      for (int other = 0; other < groups.size(); other++) {
-        if (other == gi) {
-          List<Column> values = new ArrayList<>();
-          for (FeatureRequest.Feature f : r.features()) {
-            values.add(col("`" + f.name() + "`").as(f.output()));
-          }
-          cols.add(struct(values.toArray(new Column[0])).as("f" + other));
-        } else {
-          cols.add(lit(null).cast(featureTypes.get(other)).as("f" + other));
-        }
-      }
-      Dataset<Row> part = pinned(r)
-          .where(PitFunctions.wanted(bits, col("__rid").cast(DataTypes.LongType)))
-          .select(cols.toArray(new Column[0]));
-      fetched = fetched == null ? part : fetched.union(part);
-    }
-    describe("fetch features of " + groupNames(pinned, groups));
-    JavaRDD<InternalRow> fetchedRows = fetched.repartition(partitions, col(ROUTE)).drop(ROUTE)
+        .drop(ROUTE)
         .queryExecution().toRdd().toJavaRDD();
-    if (fetchedRows.getNumPartitions() != partitions) {
-      throw new IllegalStateException("Point-in-time join: the fetch has "
-          + fetchedRows.getNumPartitions() + " partitions, expected " + partitions);
+    if (shuffled.getNumPartitions() != partitions) {
+      throw new IllegalStateException("Point-in-time join: the exchange has "
+          + shuffled.getNumPartitions() + " partitions, expected " + partitions);
     }
-    JavaRDD<InternalRow> joined = hits.zipPartitions(fetchedRows, attach(groups.size(), featureTypes));
+    // Hot hashes split by time: what their entities leave at the end of each partition (a few
+    // rows each) is carried to the start of the next. The shuffle's output is read again by the
+    // match, not recomputed.
+    boolean split = false;
+    for (int p = 1; p < partitions; p++) {
+      split |= bounds.splitsBelow(p);
+    }
+    List<AsOfMatcher.EndState> ends = List.of();
+    if (split) {
+      describe("carry split entities of " + groupNames(pinned, groups));
+      ends = shuffled.mapPartitionsWithIndex(
+          (Integer p, Iterator<InternalRow> it) -> matcher.endStates(p, it), true).collect();
+    }
+    AsOfMatcher.Carry carry = AsOfMatcher.Carry.of(ends, matcher);
+    JavaRDD<InternalRow> answers = shuffled.mapPartitionsWithIndex(
+        (Integer p, Iterator<InternalRow> it) -> matcher.answers(p, it, carry), true);
+
     // Each group's features travel as one struct (no per-value boxing), expanded by a projection.
-    StructType joinedSchema = new StructType().add("sp", spineType, true);
+    StructType answerSchema = new StructType().add("sp", spineType, true);
     List<Column> expanded = new ArrayList<>();
     expanded.add(col("sp"));
     for (int gi = 0; gi < groups.size(); gi++) {
-      joinedSchema = joinedSchema.add(FEATURES + gi, featureTypes.get(gi), true);
+      answerSchema = answerSchema.add(FEATURES + gi, featureTypes.get(gi), true);
       for (StructField f : featureTypes.get(gi).fields()) {
         expanded.add(col(FEATURES + gi + ".`" + f.name() + "`").as(f.name()));
       }
     }
     for (int gi = 0; gi < groups.size(); gi++) {
       int g = groups.get(gi);
-      joinedSchema = joinedSchema.add(TS + g, DataTypes.LongType, true)
+      answerSchema = answerSchema.add(TS + g, DataTypes.LongType, true)
           .add(CREATED + g, DataTypes.LongType, true);
       expanded.add(col(TS + g));
       expanded.add(col(CREATED + g));
     }
-    Dataset<Row> rows = spark.internalCreateDataFrame(joined.rdd(), joinedSchema, false)
+    Dataset<Row> rows = spark.internalCreateDataFrame(answers.rdd(), answerSchema, false)
         .select(expanded.toArray(new Column[0]));
     if (single) {
       // Spine rows without keys or time: nulls (with several key sets, the left joins give them).
@@ -487,46 +434,23 @@ public final class PointInTimeJoin {
           nulls.add(lit(null).cast(f.dataType()).as(f.name()));
         }
       }
-      rows = rows.union(withId.where(functions.not(keysPresent)).select(nulls.toArray(new Column[0])));
+      rows = rows.union(spine.where(functions.not(keysPresent)).select(nulls.toArray(new Column[0])));
     }
-    return new KeySetRows(rows, output, carry.unresolved());
+    return new KeySetRows(rows, spineSample.rows(), carry.rows());
+  }
+
+  private static Column[] featureValues(FeatureRequest r) {
+    List<Column> values = new ArrayList<>();
+    for (FeatureRequest.Feature f : r.features()) {
+      values.add(col("`" + f.name() + "`").as(f.output()));
+    }
+    return values.toArray(new Column[0]);
   }
 
   private static final String ROUTE = "__lakeops_route";
 
-  /** Column prefix of the per-group feature structs in the joined rows. */
+  /** Column prefix of the per-group feature structs in the answer rows. */
   private static final String FEATURES = "__lakeops_f";
-
-  /** Joins a partition's hits with the feature rows fetched into that partition, by row id. */
-  private static FlatMapFunction2<Iterator<Hit>, Iterator<InternalRow>, InternalRow> attach(
-      int groups, List<StructType> featureTypes) {
-    return (hitIt, rowIt) -> {
-      List<RowIdIndex> byRid = new ArrayList<>();
-      List<List<InternalRow>> fetchedRows = new ArrayList<>();
-      for (int g = 0; g < groups; g++) {
-        byRid.add(new RowIdIndex(1024));
-        fetchedRows.add(new ArrayList<>());
-      }
-      while (rowIt.hasNext()) {
-        InternalRow f = rowIt.next();
-        int g = f.getInt(0);
-        List<InternalRow> list = fetchedRows.get(g);
-        byRid.get(g).put(f.getLong(1), list.size());
-        list.add(f.getStruct(2 + g, featureTypes.get(g).size()).copy());
-      }
-      return new Iterator<InternalRow>() {
-        @Override
-        public boolean hasNext() {
-          return hitIt.hasNext();
-        }
-
-        @Override
-        public InternalRow next() {
-          return hitIt.next().toRow(byRid, fetchedRows);
-        }
-      };
-    };
-  }
 
   private static List<Column> keyColumns(FeatureRequest r) {
     List<Column> keys = new ArrayList<>();
@@ -557,13 +481,24 @@ public final class PointInTimeJoin {
   private static final double FEATURE_SAMPLE_SHARE = 0.05;
 
   /**
-   * A sample of (h, t) rows: a reservoir in each of a seeded random {@code share} of the input
-   * partitions (at least one; the others are not read at all), each point weighted by its
-   * partition's row count over its sample size, times partitions / partitions read.
+   * A sample of (h, t): the points (each standing for {@code weight} rows), the rows read, and
+   * over those with both values, their estimated total ({@code weight}), time range and mean
+   * payload size in bytes.
    */
-  private static List<RangeBounds.Point> sample(Dataset<Row> ht, int partitions, long seed,
-      double share) {
-    JavaRDD<Row> rdd = ht.javaRDD();
+  record Sampled(List<RangeBounds.Point> points, long rows, double weight, Long minT, Long maxT,
+      double payloadBytes) {}
+
+  /**
+   * A sample of (h, t, payload) rows: a reservoir in each of a seeded random {@code share} of the
+   * input partitions (at least one; the others are not read at all), each point weighted by its
+   * partition's row count over its sample size, times partitions / partitions read. Rows with a
+   * null h or t are counted in {@code rows} only. The payload (a struct, or null when its size is
+   * known) is only measured: its size as Spark holds it, which is what a loaded partition keeps.
+   */
+  private static Sampled sample(Dataset<Row> htp, int partitions, long seed, double share) {
+    JavaRDD<InternalRow> rdd = htp.queryExecution().toRdd().toJavaRDD();
+    StructType payloadType = (StructType) htp.schema().fields()[2].dataType();
+    int payloadFields = payloadType.size();
     int total = rdd.getNumPartitions();
     int read = (int) Math.min(total, Math.max(1, Math.ceil(total * share)));
     List<Integer> order = new ArrayList<>();
@@ -574,238 +509,77 @@ public final class PointInTimeJoin {
     java.util.Set<Integer> chosen = new HashSet<>(order.subList(0, read));
     double scale = (double) total / Math.max(1, read);
     int perPartition = (int) Math.min(10_000, Math.max(64, 60L * partitions / read + 1));
-    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<Row> it) -> {
+    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<InternalRow> it) -> {
       if (!chosen.contains(index)) {
         return java.util.Collections.<long[]>emptyIterator();
       }
       java.util.SplittableRandom random = new java.util.SplittableRandom(seed * 1_000_003L + index);
       long[] h = new long[perPartition];
       long[] t = new long[perPartition];
+      long rows = 0;
       long seen = 0;
+      long min = Long.MAX_VALUE;
+      long max = Long.MIN_VALUE;
+      long bytes = 0;
+      org.apache.spark.sql.catalyst.expressions.UnsafeProjection toUnsafe = null;
       while (it.hasNext()) {
-        Row row = it.next();
+        InternalRow row = it.next();
+        rows++;
+        if (row.isNullAt(0) || row.isNullAt(1)) {
+          continue;
+        }
+        long time = row.getLong(1);
+        min = Math.min(min, time);
+        max = Math.max(max, time);
+        InternalRow payload = row.isNullAt(2) ? null : row.getStruct(2, payloadFields);
+        if (payload == null) {
+          // Not measured (a fixed-width payload: the caller knows its size).
+        } else if (payload instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
+          bytes += u.getSizeInBytes();
+        } else {
+          if (toUnsafe == null) {
+            toUnsafe = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(payloadType);
+          }
+          bytes += toUnsafe.apply(payload).getSizeInBytes();
+        }
         long slot = seen < perPartition ? seen : random.nextLong(seen + 1);
         if (slot < perPartition) {
           h[(int) slot] = row.getLong(0);
-          t[(int) slot] = row.getLong(1);
+          t[(int) slot] = time;
         }
         seen++;
       }
       int kept = (int) Math.min(seen, perPartition);
-      long[] packed = new long[1 + 2 * kept];
-      packed[0] = seen;
-      System.arraycopy(h, 0, packed, 1, kept);
-      System.arraycopy(t, 0, packed, 1 + kept, kept);
+      long[] packed = new long[5 + 2 * kept];
+      packed[0] = rows;
+      packed[1] = seen;
+      packed[2] = min;
+      packed[3] = max;
+      packed[4] = bytes;
+      System.arraycopy(h, 0, packed, 5, kept);
+      System.arraycopy(t, 0, packed, 5 + kept, kept);
       return List.of(packed).iterator();
     }, false).collect();
     List<RangeBounds.Point> points = new ArrayList<>();
+    long rows = 0;
+    long seen = 0;
+    long min = Long.MAX_VALUE;
+    long max = Long.MIN_VALUE;
+    long bytes = 0;
     for (long[] p : parts) {
-      int kept = (p.length - 1) / 2;
-      double weight = scale * p[0] / Math.max(1, kept);
+      rows += p[0];
+      seen += p[1];
+      min = Math.min(min, p[2]);
+      max = Math.max(max, p[3]);
+      bytes += p[4];
+      int kept = (p.length - 5) / 2;
+      double weight = scale * p[1] / Math.max(1, kept);
       for (int i = 0; i < kept; i++) {
-        points.add(new RangeBounds.Point(p[1 + i], p[1 + kept + i], weight));
+        points.add(new RangeBounds.Point(p[5 + i], p[5 + kept + i], weight));
       }
     }
-    return points;
-  }
-
-  /** The answer of one spine row: its payload and, per group, the matched row (if any). */
-  static final class Hit implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
-    final InternalRow sp;
-    final boolean[] has;
-    final long[] rid;
-    final long[] ts;
-    final long[] created;
-
-    Hit(InternalRow sp, int groups) {
-      this.sp = sp;
-      has = new boolean[groups];
-      rid = new long[groups];
-      ts = new long[groups];
-      created = new long[groups];
-    }
-
-    void set(int g, long rowId, long eventTs, long createdTs) {
-      has[g] = true;
-      rid[g] = rowId;
-      ts[g] = eventTs;
-      created[g] = createdTs;
-    }
-
-    InternalRow toRow(List<RowIdIndex> byRid, List<List<InternalRow>> fetched) {
-      Object[] values = new Object[1 + 3 * has.length];
-      values[0] = sp;
-      for (int g = 0; g < has.length; g++) {
-        if (has[g]) {
-          int at = byRid.get(g).get(rid[g]);
-          if (at < 0) {
-            throw new IllegalStateException("Point-in-time join: matched row id " + rid[g]
-                + " of group " + g + " was not fetched");
-          }
-          values[1 + g] = fetched.get(g).get(at);
-        }
-      }
-      int at = 1 + has.length;
-      for (int g = 0; g < has.length; g++) {
-        values[at++] = has[g] ? ts[g] : null;
-        values[at++] = has[g] ? created[g] : null;
-      }
-      return new GenericInternalRow(values);
-    }
-  }
-
-  /** Turns the pass's output into {@link Hit}s, resolving carried rows; drops the bookkeeping rows. */
-  private static final class HitIterator implements Iterator<Hit> {
-    private final Iterator<InternalRow> input;
-    private final Carry carry;
-    private final long[] ttl;
-    private final int keyFields;
-    private final int spineFields;
-    private final scala.Function1<Object, Object> toExternalKey;
-    private Hit next;
-
-    HitIterator(Iterator<InternalRow> input, Carry carry, long[] ttl, StructType keyType,
-        int spineFields) {
-      this.input = input;
-      this.carry = carry;
-      this.ttl = ttl;
-      this.keyFields = keyType.size();
-      this.spineFields = spineFields;
-      this.toExternalKey = CatalystTypeConverters.createToScalaConverter(keyType);
-    }
-
-    @Override
-    public boolean hasNext() {
-      while (next == null && input.hasNext()) {
-        InternalRow row = input.next();
-        int tag = row.getInt(0);
-        if (tag >= AsOfMatcher.END_STATE) {
-          continue;
-        }
-        ArrayData m = row.getArray(6);
-        Hit hit = new Hit(row.getStruct(5, spineFields).copy(), ttl.length);
-        Staircase[] state = tag == AsOfMatcher.UNRESOLVED
-            ? carry.state(row.getInt(1), keyOf((Row) toExternalKey.apply(row.getStruct(3, keyFields))))
-            : null;
-        long t = row.getLong(4);
-        for (int g = 0; g < ttl.length; g++) {
-          InternalRow x = m.isNullAt(g) ? null : m.getStruct(g, 3);
-          if (x != null) {
-            hit.set(g, x.getLong(0), x.getLong(1), x.getLong(2));
-          } else if (state != null) {
-            long[] c = state[g].answer(t, ttl[g]);
-            if (c != null) {
-              hit.set(g, c[Staircase.ROW_ID], c[Staircase.TS], c[Staircase.CREATED]);
-            }
-          }
-        }
-        next = hit;
-      }
-      return next != null;
-    }
-
-    @Override
-    public Hit next() {
-      if (!hasNext()) {
-        throw new java.util.NoSuchElementException();
-      }
-      Hit h = next;
-      next = null;
-      return h;
-    }
-  }
-
-  static List<Object> keyOf(Row key) {
-    List<Object> k = new ArrayList<>(key.size());
-    for (int i = 0; i < key.size(); i++) {
-      k.add(key.get(i));
-    }
-    return k;
-  }
-
-  /**
-   * The candidates carried into partitions whose first entities started in earlier ones: for
-   * partition p with first key hash h, walking back over the non-empty partitions while their
-   * last hash is h, each entity of hash h collects the end states it left there; the walk stops
-   * at a partition that does not start with h.
-   */
-  static final class Carry implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
-    private final Map<Integer, Map<List<Object>, Staircase[]>> states = new HashMap<>();
-    private final List<Map<Long, int[]>> destinations = new ArrayList<>();
-    private long unresolved;
-
-    static Carry of(List<Row> info, AsOfMatcher matcher, int groups) {
-      Carry carry = new Carry();
-      TreeMap<Integer, Long> firstHash = new TreeMap<>();
-      Map<Integer, Long> unresolvedByPart = new HashMap<>();
-      Map<Integer, Long> lastHash = new HashMap<>();
-      Map<Integer, Map<List<Object>, List<Row>>> ends = new HashMap<>();
-      for (Row row : info) {
-        int part = row.getInt(1);
-        if (row.getInt(0) == AsOfMatcher.FIRST_HASH) {
-          firstHash.put(part, row.getLong(2));
-          unresolvedByPart.put(part, row.getLong(5));
-          carry.unresolved += row.getLong(5);
-        } else {
-          lastHash.put(part, row.getLong(2));
-          ends.computeIfAbsent(part, p -> new HashMap<>()).put(keyOf(row.getStruct(3)), row.getList(4));
-        }
-      }
-      List<Map<Long, java.util.Set<Integer>>> dest = new ArrayList<>();
-      for (int g = 0; g < groups; g++) {
-        dest.add(new HashMap<>());
-      }
-      for (Map.Entry<Integer, Long> p : firstHash.entrySet()) {
-        if (unresolvedByPart.get(p.getKey()) == 0) {
-          continue;
-        }
-        long h = p.getValue();
-        Map<List<Object>, Staircase[]> byKey = new HashMap<>();
-        for (Integer q : firstHash.headMap(p.getKey(), false).descendingKeySet()) {
-          if (lastHash.get(q) != h) {
-            break;
-          }
-          for (Map.Entry<List<Object>, List<Row>> e : ends.get(q).entrySet()) {
-            Staircase[] state = byKey.computeIfAbsent(e.getKey(), k -> matcher.newState());
-            for (Row c : e.getValue()) {
-              state[c.getInt(0)].add(new long[] {c.getLong(1), c.getLong(2), c.getLong(3), c.getLong(4)});
-            }
-          }
-          if (firstHash.get(q) != h) {
-            break;
-          }
-        }
-        for (Staircase[] state : byKey.values()) {
-          for (int g = 0; g < groups; g++) {
-            for (long[] c : state[g].rows()) {
-              dest.get(g).computeIfAbsent(c[Staircase.ROW_ID], x -> new java.util.TreeSet<>()).add(p.getKey());
-            }
-          }
-        }
-        carry.states.put(p.getKey(), byKey);
-      }
-      for (Map<Long, java.util.Set<Integer>> d : dest) {
-        Map<Long, int[]> m = new HashMap<>();
-        d.forEach((rid, parts) -> m.put(rid, parts.stream().mapToInt(Integer::intValue).toArray()));
-        carry.destinations.add(m);
-      }
-      return carry;
-    }
-
-    Staircase[] state(int part, List<Object> key) {
-      Map<List<Object>, Staircase[]> byKey = states.get(part);
-      return byKey == null ? null : byKey.get(key);
-    }
-
-    Map<Long, int[]> destinations(int group) {
-      return destinations.get(group);
-    }
-
-    long unresolved() {
-      return unresolved;
-    }
+    return new Sampled(points, rows, scale * seen, seen == 0 ? null : min, seen == 0 ? null : max,
+        seen == 0 ? 0 : (double) bytes / seen);
   }
 
   private static String groupNames(List<FeatureRequest> pinned, List<Integer> groups) {
@@ -874,8 +648,8 @@ public final class PointInTimeJoin {
         .get("delta.enableRowTracking");
     if (!(rowTracking.isDefined() && "true".equalsIgnoreCase(rowTracking.get()))) {
       throw new IllegalArgumentException("Feature table " + table + " has no Delta row tracking, "
-          + "which the point-in-time join needs for its commit-version tie break and to fetch "
-          + "matched rows. Enable it once with: ALTER TABLE " + table
+          + "which the point-in-time join needs for its deterministic tie break (commit version, "
+          + "then row id). Enable it once with: ALTER TABLE " + table
           + " SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')");
     }
   }

@@ -27,6 +27,16 @@ final class RangeBounds implements Serializable {
   private final long[] hashes;
   private final long[] times;
   private final int[] route;
+  /**
+   * For each bucket of {@link #BUCKET_BITS} high bits of a hash in {@code [0, 2^23)}: the bounds
+   * with a smaller hash ({@code below[b]}) and with a hash in the bucket or smaller
+   * ({@code below[b + 1]}), so that nearly every row finds its partition with one array load
+   * instead of a binary search (a sixth of the shuffle's map side in a profile). Built lazily:
+   * not serialised.
+   */
+  private transient volatile int[] below;
+  private static final int HASH_BITS = 23;
+  private static final int BUCKET_BITS = 12;
 
   private RangeBounds(long[] hashes, long[] times, int partitions) {
     this.hashes = hashes;
@@ -34,27 +44,50 @@ final class RangeBounds implements Serializable {
     this.route = routes(partitions);
   }
 
+  private int[] below() {
+    int[] b = below;
+    if (b == null) {
+      int buckets = 1 << BUCKET_BITS;
+      b = new int[buckets + 1];
+      int i = 0;
+      for (int k = 0; k <= buckets; k++) {
+        long start = (long) k << (HASH_BITS - BUCKET_BITS);
+        while (i < hashes.length && hashes[i] < start) {
+          i++;
+        }
+        b[k] = i;
+      }
+      below = b;
+    }
+    return b;
+  }
+
   /** A sample point: (hash, time) standing for {@code weight} rows. */
   record Point(long hash, long time, double weight) implements Serializable {}
 
   /**
-   * Bounds that give each of {@code partitions} partitions about the same total weight; a key
-   * heavier than one partition is split by time.
+   * Bounds that give each of {@code partitions} partitions about the same total weight. A bound
+   * falls at the start of a key hash ({@code (hash, Long.MIN_VALUE)}, so no entity is split)
+   * unless that hash weighs at least half a partition: such a hot hash is split by time, and the
+   * pass carries its entities' last rows across the split.
    */
   static RangeBounds of(List<Point> points, int partitions) {
     List<Point> sorted = new ArrayList<>(points);
     sorted.sort(Comparator.comparingLong(Point::hash).thenComparingLong(Point::time));
     double total = 0;
+    java.util.Map<Long, Double> hashWeight = new java.util.HashMap<>();
     for (Point p : sorted) {
       total += p.weight();
+      hashWeight.merge(p.hash(), p.weight(), Double::sum);
     }
+    double hot = total / partitions / 2;
     List<long[]> bounds = new ArrayList<>();
     double cumulative = 0;
     int next = 1;
     for (Point p : sorted) {
       cumulative += p.weight();
       while (next < partitions && cumulative >= total * next / partitions) {
-        long[] b = {p.hash(), p.time()};
+        long[] b = {p.hash(), hashWeight.get(p.hash()) >= hot ? p.time() : Long.MIN_VALUE};
         long[] last = bounds.isEmpty() ? null : bounds.get(bounds.size() - 1);
         if (last == null || compare(last[0], last[1], b[0], b[1]) < 0) {
           bounds.add(b);
@@ -71,6 +104,19 @@ final class RangeBounds implements Serializable {
     return new RangeBounds(h, t, partitions);
   }
 
+  /**
+   * Whether partition {@code p}'s lower bound splits a key hash by time, so that entities of
+   * {@link #hashBelow} may have rows in earlier partitions.
+   */
+  boolean splitsBelow(int p) {
+    return p >= 1 && p - 1 < times.length && times[p - 1] != Long.MIN_VALUE;
+  }
+
+  /** The key hash of partition {@code p}'s lower bound. */
+  long hashBelow(int p) {
+    return hashes[p - 1];
+  }
+
   private static int compare(long h1, long t1, long h2, long t2) {
     int c = Long.compare(h1, h2);
     return c != 0 ? c : Long.compare(t1, t2);
@@ -80,6 +126,15 @@ final class RangeBounds implements Serializable {
   int partition(long hash, long time) {
     int lo = 0;
     int hi = hashes.length;
+    if (hash >= 0 && hash < 1L << HASH_BITS) {
+      int[] b = below();
+      int k = (int) (hash >>> (HASH_BITS - BUCKET_BITS));
+      lo = b[k];
+      hi = b[k + 1];
+      if (lo == hi) {
+        return lo;
+      }
+    }
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
       if (compare(hashes[mid], times[mid], hash, time) <= 0) {

@@ -24,7 +24,9 @@ final class Staircase implements Serializable {
   static final int CREATED = 1;
   static final int VERSION = 2;
   static final int ROW_ID = 3;
-  private static final int STRIDE = 4;
+  /** Where the row's feature values are (not part of the order): see {@link AsOfMatcher}. */
+  static final int PAYLOAD = 4;
+  private static final int STRIDE = 5;
 
   private final boolean asKnownAt;
   /** The kept rows, {@link #STRIDE} longs each (no object per row: the pass adds millions). */
@@ -58,13 +60,18 @@ final class Staircase implements Serializable {
     return 0;
   }
 
-  /** Adds a feature row {ts, created, version, rowId}. */
+  /** Adds a feature row {ts, created, version, rowId, payload}. */
   void add(long[] row) {
-    add(row[TS], row[CREATED], row[VERSION], row[ROW_ID]);
+    add(row[TS], row[CREATED], row[VERSION], row[ROW_ID], row[PAYLOAD]);
   }
 
-  /** Adds a feature row. */
+  /** Adds a feature row without a payload. */
   void add(long ts, long created, long version, long rowId) {
+    add(ts, created, version, rowId, 0);
+  }
+
+  /** Adds a feature row; {@code payload} rides along and is not compared. */
+  void add(long ts, long created, long version, long rowId, long payload) {
     int pos = size;
     while (pos > 0 && compare(pos - 1, ts, created, version, rowId) > 0) {
       pos--;
@@ -93,6 +100,7 @@ final class Staircase implements Serializable {
     rows[at + CREATED] = created;
     rows[at + VERSION] = version;
     rows[at + ROW_ID] = rowId;
+    rows[at + PAYLOAD] = payload;
     size = newSize;
   }
 
@@ -118,11 +126,23 @@ final class Staircase implements Serializable {
   /** {@link #answerIndex} as a new {ts, created, version, rowId} array, or null. */
   long[] answer(long t, long ttlMicros) {
     int i = answerIndex(t, ttlMicros);
-    return i < 0 ? null : row(i);
+    return i < 0 ? null : java.util.Arrays.copyOfRange(rows, i * STRIDE, i * STRIDE + PAYLOAD);
   }
 
   private long[] row(int i) {
     return java.util.Arrays.copyOfRange(rows, i * STRIDE, (i + 1) * STRIDE);
+  }
+
+  /** A copy (the pass seeds each entity's state from a carried one and then changes it). */
+  Staircase copy() {
+    Staircase c = new Staircase(asKnownAt);
+    c.rows = rows.clone();
+    c.size = size;
+    return c;
+  }
+
+  int size() {
+    return size;
   }
 
   /** Drops rows that are out of the TTL at {@code t} and so at every later spine time. */
@@ -137,7 +157,7 @@ final class Staircase implements Serializable {
     }
   }
 
-  /** The kept rows, as new arrays. */
+  /** The kept rows, as new {ts, created, version, rowId, payload} arrays. */
   List<long[]> rows() {
     List<long[]> out = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {

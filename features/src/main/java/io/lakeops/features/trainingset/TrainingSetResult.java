@@ -14,7 +14,8 @@ import java.util.List;
  * @param spineTable the spine table read (for a query spine, its stored snapshot)
  * @param spineVersion the spine table's pinned version
  * @param pinned the feature requests with their pinned versions
- * @param carriedRows spine rows that needed rows carried across a range split
+ * @param carriedRows feature rows carried across a range split of a hot key ({@link
+ *     io.lakeops.features.pit.PitResult#carriedRows})
  * @param matchedShare per group, the share of spine rows with a feature row
  */
 public record TrainingSetResult(String id, String outputTable, long outputVersion, long rows,

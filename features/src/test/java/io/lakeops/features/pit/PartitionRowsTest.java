@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The in-memory radix sort and the row id index, against the JDK's sort and HashMap. */
+/** The in-memory radix sort and the long index, against the JDK's sort and HashMap. */
 class PartitionRowsTest {
 
   /** Spark's timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. */
@@ -45,14 +45,74 @@ class PartitionRowsTest {
       }
       long[] original = keys.clone();
       Arrays.sort(expected, Comparator.comparingLong(i -> original[i])); // stable
-      records = PartitionRows.radixSort(keys, records, stride, n);
+      // Whole keys, or (as the pass sorts) the high bits first and then each run of equal ones.
+      int runBits = round % 3 == 0 ? 0 : random.nextInt(1, 63);
+      records = PartitionRows.sortAndGather(keys, records, stride, n, runBits);
       for (int i = 0; i < n; i++) {
-        assertEquals(original[expected[i]], keys[i], "round " + round + " position " + i);
+        assertEquals(original[expected[i]], keys[i], "round " + round + ", run bits " + runBits + ", position " + i);
         for (int j = 0; j < stride; j++) {
           assertEquals(expected[i] * 10L + j, records[i * stride + j], "round " + round + " position " + i);
         }
       }
     }
+  }
+
+  @Test
+  void sortCompactsTheSortLongsAndKeepsTheOrderAndTheHashes() {
+    SplittableRandom random = new SplittableRandom(13);
+    for (int round = 0; round < 50; round++) {
+      int n = random.nextInt(1, 4000);
+      PartitionRows rows = new PartitionRows(n);
+      rows.order = new long[n];
+      rows.rec = new long[n * PartitionRows.STRIDE];
+      rows.size = n;
+      long hashBase = random.nextInt(0, 1 << 22);
+      long[] hashes = new long[n];
+      long[] original = new long[n];
+      for (int i = 0; i < n; i++) {
+        hashes[i] = hashBase + random.nextInt(0, round % 2 == 0 ? 3 : 1 << 18);
+        long micros = round % 5 == 0 ? MIN_MICROS + random.nextLong(1L << 50)
+            : random.nextLong(-5_000_000_000L, 5_000_000_000L);
+        original[i] = PartitionRows.order(hashes[i], micros);
+        rows.order[i] = original[i];
+        rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID] = i;
+      }
+      Integer[] expected = new Integer[n];
+      for (int i = 0; i < n; i++) {
+        expected[i] = i;
+      }
+      Arrays.sort(expected, Comparator.comparingLong(i -> original[i]));
+      rows.sort();
+      for (int i = 0; i < n; i++) {
+        int row = (int) rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID];
+        assertEquals(original[expected[i]], original[row], "round " + round + " position " + i);
+        assertEquals(hashes[row], rows.hashAt(i), "hash at " + i);
+        if (i > 0) {
+          // Equal compacted longs exactly when the packed longs are equal.
+          int previous = (int) rows.rec[(i - 1) * PartitionRows.STRIDE + PartitionRows.ROW_ID];
+          assertEquals(original[previous] == original[row], rows.order[i - 1] == rows.order[i]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void fixedPayloadSizeIsTheUnsafeRowSize() {
+    for (int fields : new int[] {1, 10, 64, 65, 130}) {
+      org.apache.spark.sql.types.StructType type = new org.apache.spark.sql.types.StructType();
+      Object[] values = new Object[fields];
+      for (int i = 0; i < fields; i++) {
+        type = type.add("f" + i, i % 2 == 0 ? org.apache.spark.sql.types.DataTypes.DoubleType
+            : org.apache.spark.sql.types.DataTypes.IntegerType);
+        values[i] = i % 3 == 0 ? null : i % 2 == 0 ? (Object) (i * 1.5) : (Object) i;
+      }
+      long actual = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(type)
+          .apply(new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(values)).getSizeInBytes();
+      assertEquals(actual, PointInTimeJoin.fixedSize(type), fields + " fields");
+    }
+    assertEquals(-1, PointInTimeJoin.fixedSize(new org.apache.spark.sql.types.StructType()
+        .add("d", org.apache.spark.sql.types.DataTypes.DoubleType)
+        .add("s", org.apache.spark.sql.types.DataTypes.StringType)));
   }
 
   @Test
@@ -72,9 +132,9 @@ class PartitionRowsTest {
   }
 
   @Test
-  void rowIdIndexMatchesHashMap() {
+  void longIndexMatchesHashMap() {
     SplittableRandom random = new SplittableRandom(11);
-    RowIdIndex index = new RowIdIndex(4);
+    LongIndex index = new LongIndex(4);
     Map<Long, Integer> oracle = new HashMap<>();
     for (int i = 0; i < 200_000; i++) {
       // Clustered ids (as Delta assigns them per file) and some spread ones.
@@ -89,6 +149,6 @@ class PartitionRowsTest {
       long id = random.nextLong(0, Long.MAX_VALUE);
       assertEquals(oracle.getOrDefault(id, -1).intValue(), index.get(id));
     }
-    assertArrayEquals(new int[] {-1}, new int[] {new RowIdIndex(1).get(5)});
+    assertArrayEquals(new int[] {-1}, new int[] {new LongIndex(1).get(5)});
   }
 }

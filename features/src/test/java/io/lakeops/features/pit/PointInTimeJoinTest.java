@@ -257,6 +257,77 @@ public class PointInTimeJoinTest extends SparkTestBase {
     assertTrue(matched > spineRows.size() / 2, "the data must exercise matches: " + matched);
   }
 
+  static final StructType PAIR_FEATURES = new StructType()
+      .add("customer", DataTypes.StringType)
+      .add("store", DataTypes.IntegerType)
+      .add("event_ts", DataTypes.TimestampType)
+      .add("created_ts", DataTypes.TimestampType)
+      .add("visits", DataTypes.LongType);
+
+  @Test
+  void compositeKeysEqualTheBruteForceOracle() {
+    // Two key columns (customer, store) take the pass's general key comparison; a hot pair and
+    // 13 partitions make range splits; in the second round, 5 key hash values make pairs collide.
+    for (boolean asKnownAt : new boolean[] {false, true}) {
+      Random random = new Random(asKnownAt ? 52 : 51);
+      List<List<Row>> commits = new ArrayList<>();
+      for (int c = 0; c < 2; c++) {
+        List<Row> batch = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          boolean hot = random.nextInt(3) == 0;
+          String customer = random.nextInt(20) == 0 ? null : hot ? "hot" : "c" + random.nextInt(6);
+          Integer store = random.nextInt(20) == 0 ? null : hot ? 1 : random.nextInt(4);
+          long event = BASE + random.nextInt(24 * 20) * HOUR + subSecond(random);
+          batch.add(RowFactory.create(customer, store, ts(event),
+              ts(event + (random.nextInt(4) == 0 ? random.nextInt(72) * HOUR : 0)),
+              (long) random.nextInt(100)));
+        }
+        commits.add(batch);
+      }
+      String table = featureTable(PAIR_FEATURES, commits);
+      List<Row> spineRows = randomSpine(random, 250);
+      for (int i = 0; i < spineRows.size(); i += 3) {
+        Row r = spineRows.get(i);
+        if ("hot".equals(r.get(1))) {
+          spineRows.set(i, RowFactory.create(r.get(0), r.get(1), 1, r.get(3), r.get(4)));
+        }
+      }
+      PointInTimeJoin.hashBucketsForTesting = asKnownAt ? 5 : 0;
+      PitResult result;
+      List<Row> out;
+      try {
+        result = PointInTimeJoin.join(spark(), spark().createDataFrame(spineRows, SPINE), "at",
+            List.of(new FeatureRequest("pair", table, null, List.of("customer", "store"),
+                List.of("customer", "store"), List.of(new FeatureRequest.Feature("visits", "visits")),
+                Duration.ofDays(3))),
+            PitOptions.defaults().withAsKnownAt(asKnownAt).withPartitions(13));
+        out = result.rows().collectAsList();
+      } finally {
+        PointInTimeJoin.hashBucketsForTesting = 0;
+      }
+      assertEquals(spineRows.size(), out.size(), "rows out == rows in");
+      List<FeatureRow> rows = oracleRows(table,
+          "CASE WHEN customer IS NULL OR store IS NULL THEN NULL ELSE concat(customer, '|', store) END",
+          List.of("visits"));
+      Map<Integer, Row> byId = new HashMap<>();
+      out.forEach(r -> assertNull(byId.put(r.getInt(0), r), "spine row " + r.getInt(0) + " twice"));
+      int matched = 0;
+      for (Row s : spineRows) {
+        Long t = s.isNullAt(3) ? null : micros(s.getTimestamp(3));
+        String key = s.isNullAt(1) || s.isNullAt(2) ? null : s.get(1) + "|" + s.get(2);
+        FeatureRow expected = oracle(rows, key, t, 3 * 24 * HOUR, asKnownAt);
+        Row r = byId.get(s.getInt(0));
+        assertEquals(expected == null ? null : expected.values().get(0), r.get(5),
+            "knownAt " + asKnownAt + ", spine row " + s);
+        assertEquals(expected == null ? null : ts(expected.ts()), r.get(6),
+            "knownAt " + asKnownAt + ", spine row " + s);
+        matched += expected == null ? 0 : 1;
+      }
+      assertTrue(matched > spineRows.size() / 3, "the data must exercise matches: " + matched);
+      assertTrue(result.carriedRows() > 0, "the hot pair must be split across partitions");
+    }
+  }
+
   @Test
   void pointInTimeEqualsTheBruteForceOracle() {
     for (long seed = 1; seed <= 3; seed++) {

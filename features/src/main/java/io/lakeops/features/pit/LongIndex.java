@@ -3,12 +3,12 @@ package io.lakeops.features.pit;
 import java.util.Arrays;
 
 /**
- * Row id to position, open addressing with linear probing over primitive arrays. Row ids are
- * Delta row tracking ids (non-negative); {@code -1} marks an empty slot. Replaces a
- * {@code HashMap<Long, ...>}, whose boxed keys and tree bins were a third of the final stage's
- * time in a profile.
+ * A map of non-negative longs (in the pass: key hashes) to ints, open addressing with linear
+ * probing over primitive arrays; {@code -1} marks an empty slot. Replaces a
+ * {@code HashMap<Long, Integer>}, whose boxed keys (and, for row ids, tree bins) were a large part
+ * of the time of the loops that used it in a profile.
  */
-final class RowIdIndex {
+final class LongIndex {
 
   private static final long EMPTY = -1L;
   private long[] keys;
@@ -16,7 +16,7 @@ final class RowIdIndex {
   private int size;
   private int mask;
 
-  RowIdIndex(int expected) {
+  LongIndex(int expected) {
     int capacity = Integer.highestOneBit(Math.max(16, expected * 2 - 1)) << 1;
     keys = new long[capacity];
     Arrays.fill(keys, EMPTY);
@@ -32,7 +32,7 @@ final class RowIdIndex {
   /** Maps {@code key} (>= 0) to {@code value}, replacing an earlier value. */
   void put(long key, int value) {
     if (key < 0) {
-      throw new IllegalArgumentException("Row id " + key + " is negative");
+      throw new IllegalArgumentException("Key " + key + " is negative");
     }
     if (2 * (size + 1) > keys.length) {
       grow();
