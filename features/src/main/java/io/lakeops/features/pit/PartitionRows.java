@@ -36,7 +36,8 @@ import org.apache.spark.unsafe.types.UTF8String;
  *
  * <p>Input layout: key hash, key columns {@code 1..k}, time (micros), kind (0 feature, 1 spine),
  * group index, created (micros), commit version, row id, spine payload (struct), then one struct
- * of feature values per group (set only in that group's rows).
+ * of feature values per group (set only in that group's rows), then anything (the route
+ * column of the exchange, not read).
  */
 final class PartitionRows {
 

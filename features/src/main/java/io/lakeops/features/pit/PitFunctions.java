@@ -1,89 +1,58 @@
 package io.lakeops.features.pit;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
-import java.lang.ref.WeakReference;
+import java.io.Serializable;
 import java.util.List;
-import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
-import org.apache.spark.sql.functions;
+import org.apache.spark.sql.catalyst.expressions.Literal;
+import org.apache.spark.sql.catalyst.expressions.objects.Invoke;
 import org.apache.spark.sql.types.AbstractDataType;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.ObjectType;
 
 /**
- * Per-row functions of the point-in-time join as Catalyst {@link StaticInvoke} expressions: the
- * generated code calls these static methods with primitive arguments, where a Java UDF would box
- * every argument and result (about a sixth of the narrow scan's time in a profile). The state
- * they need (the range bounds) travels as a binary literal in the plan, so it
- * reaches executors like any other literal; each task thread decodes it once and keeps it while
- * the same literal comes back.
+ * Per-row functions of the point-in-time join as Catalyst {@link Invoke} expressions: the
+ * generated code calls a method of an object held by the plan (a literal of an object type,
+ * which Spark's code generation keeps in the generated class's references and ships to executors
+ * with the plan) with primitive arguments. A Java UDF would box every argument and result (about
+ * a sixth of the narrow scan's time in a profile); a static function that decodes its state from
+ * a binary literal needs a per-thread cache lookup per row (a twentieth of the map side).
+ * The generated code does not depend on the state, so Spark's cache of compiled code serves
+ * every join with the same shape.
  */
 public final class PitFunctions {
 
   private PitFunctions() {}
 
-  /** Per thread: the last literal seen and what it decoded to. */
-  private static final ThreadLocal<Object[]> BOUNDS = ThreadLocal.withInitial(() -> new Object[2]);
+  /** The shuffle route of rows by (key hash, time in micros): public for the generated code. */
+  public static final class Router implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final RangeBounds bounds;
 
-  @SuppressWarnings("unchecked")
-  private static <T> T decoded(ThreadLocal<Object[]> cache, byte[] literal, Function<byte[], T> decode) {
-    Object[] c = cache.get();
-    if (c[0] == null || ((WeakReference<byte[]>) c[0]).get() != literal) {
-      c[1] = decode.apply(literal);
-      c[0] = new WeakReference<>(literal);
+    Router(RangeBounds bounds) {
+      this.bounds = bounds;
     }
-    return (T) c[1];
+
+    /** The value to hash-partition on for a row with key hash {@code hash} and time {@code time}. */
+    public int route(long hash, long time) {
+      return bounds.route(bounds.partition(hash, time));
+    }
+
+    @Override
+    public String toString() {
+      return "PitRouter(" + bounds.partitions() + " partitions)";
+    }
   }
 
-  /** The shuffle route of a row with key hash {@code hash} and time {@code time} (micros). */
-  public static int route(byte[] bounds, long hash, long time) {
-    RangeBounds b = decoded(BOUNDS, bounds, PitFunctions::readBounds);
-    return b.route(b.partition(hash, time));
-  }
-
-  /** {@link #route(byte[], long, long)} as a column, with the bounds as a binary literal. */
+  /** The shuffle route of each row, as a column ({@link Router#route}). */
   static Column route(RangeBounds bounds, Column hash, Column time) {
-    return call("route", DataTypes.IntegerType, functions.lit(writeBounds(bounds)), hash, time);
-  }
-
-  /** A static call of {@code method} on the arguments, as a column. */
-  private static Column call(String method, DataType type, Column... arguments) {
-    List<Expression> args = new java.util.ArrayList<>();
-    for (Column c : arguments) {
-      args.add(c.expr());
-    }
+    Literal router = new Literal(new Router(bounds), new ObjectType(Router.class));
+    List<Expression> args = List.of(hash.expr(), time.expr());
     scala.collection.Seq<Expression> seq =
         scala.collection.JavaConverters.asScalaBufferConverter(args).asScala().toSeq();
     scala.collection.Seq<AbstractDataType> none =
         scala.collection.JavaConverters.asScalaBufferConverter(new java.util.ArrayList<AbstractDataType>())
             .asScala().toSeq();
-    return new Column(new StaticInvoke(PitFunctions.class, type, method, seq, none, true, true, true));
-  }
-
-  static byte[] writeBounds(RangeBounds bounds) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(bounds);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static RangeBounds readBounds(byte[] bytes) {
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-      return (RangeBounds) in.readObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException(e);
-    }
+    return new Column(new Invoke(router, "route", DataTypes.IntegerType, seq, none, true, true, true));
   }
 }

@@ -379,11 +379,12 @@ public final class PointInTimeJoin {
         (int) Math.min(ROWS_PER_PARTITION, Math.ceil(1.1 * estimatedRows / partitions)));
     // One shuffle of the spine and all groups' rows, range-partitioned by (key hash, time); no
     // Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
+    // The route column stays in the shuffled rows (last, never read): dropping it would add a
+    // projection that copies every row after the exchange (a tenth of the match's time).
     describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
     JavaRDD<InternalRow> shuffled = union
         .withColumn(ROUTE, PitFunctions.route(bounds, col("h"), col("t")))
         .repartition(partitions, col(ROUTE))
-        .drop(ROUTE)
         .queryExecution().toRdd().toJavaRDD();
     if (shuffled.getNumPartitions() != partitions) {
       throw new IllegalStateException("Point-in-time join: the exchange has "
