@@ -35,6 +35,7 @@ class LakehouseSessionFactoryTest {
     assertEquals("8", conf.get("spark.sql.shuffle.partitions"));
     assertEquals("true", conf.get("spark.ui.enabled"));
     assertEquals("Europe/Berlin", conf.get("spark.sql.session.timeZone"));
+    assertEquals("TIMESTAMP_MICROS", conf.get("spark.sql.parquet.outputTimestampType"));
     assertEquals("com.example.Catalog", conf.get("spark.sql.catalog.spark_catalog"));
     assertEquals("com.example.Ext," + LakehouseSessionFactory.DELTA_EXTENSION, conf.get("spark.sql.extensions"));
   }
@@ -43,13 +44,14 @@ class LakehouseSessionFactoryTest {
   void underSparkSubmitTheClustersSettingsStandAndOnlyDeltaIsAdded() {
     Map<String, String> submitted = Map.of("spark.master", "spark://m:7077",
         "spark.sql.shuffle.partitions", "400", "spark.sql.session.timeZone", "UTC",
-        "spark.sql.extensions", "com.example.Ext");
+        "spark.sql.extensions", "com.example.Ext", "spark.sql.parquet.outputTimestampType", "INT96");
     Map<String, String> conf = LakehouseSessionFactory.sessionConf(settings(Map.of(
         "lakeops.spark.conf.\"spark.sql.shuffle.partitions\"", "16")), submitted);
     assertFalse(conf.containsKey("spark.master"));
     assertFalse(conf.containsKey("spark.sql.warehouse.dir"), "the cluster's warehouse stands");
     assertFalse(conf.containsKey("spark.sql.shuffle.partitions"), "spark-submit's --conf wins");
     assertFalse(conf.containsKey("spark.sql.session.timeZone"));
+    assertFalse(conf.containsKey("spark.sql.parquet.outputTimestampType"), "spark-submit's --conf wins");
     assertEquals(LakehouseSessionFactory.DELTA_CATALOG, conf.get("spark.sql.catalog.spark_catalog"));
     assertEquals("com.example.Ext," + LakehouseSessionFactory.DELTA_EXTENSION, conf.get("spark.sql.extensions"));
   }
