@@ -1,6 +1,7 @@
 package io.lakeops.features.pit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -385,6 +388,45 @@ public class PointInTimeJoinTest extends SparkTestBase {
       // ttl 50 h, both bounds inclusive: hours 0..50 see the row, 51.. do not.
       assertEquals(hour <= 50 ? 1.5 : null, r.get(5), "hour " + hour);
     }
+  }
+
+  @Test
+  void aNonDeterministicSpineIsReadOnceSoEveryRowComesOutOnceWithItsOwnFeatures() {
+    Random random = new Random(11);
+    String customers = featureTable(FEATURES, randomCustomerFeatures(random, 120));
+    // A key drawn anew at every evaluation: two reads of this spine see different rows with keys
+    // (and without), so a join that read it twice would drop or duplicate rows.
+    spark().udf().register("pit_test_random_key", functions.udf((UDF1<Long, String>) id -> {
+      int k = java.util.concurrent.ThreadLocalRandom.current().nextInt(8);
+      return k == 0 ? null : k == 1 ? "hot" : "c" + k;
+    }, DataTypes.StringType).asNondeterministic());
+    Dataset<Row> spine = spark().range(0, 400, 1, 3).selectExpr("CAST(id AS INT) AS spine_id",
+        "pit_test_random_key(id) AS customer",
+        "timestamp_micros(" + BASE + "L + (id % 480) * " + HOUR + "L) AS at");
+    assertFalse(spine.queryExecution().analyzed().deterministic(), "the spine must be non-deterministic");
+    long ttl = 5 * 24 * HOUR;
+    PitResult result = PointInTimeJoin.join(spark(), spine, "at",
+        List.of(new FeatureRequest("cust", customers, null, List.of("customer"), List.of("customer"),
+            List.of(new FeatureRequest.Feature("amount", "amount")), Duration.ofDays(5))),
+        PitOptions.defaults().withPartitions(4));
+    List<Row> out = result.rows().collectAsList();
+    List<Row> again = result.rows().collectAsList();
+    result.release();
+    assertEquals(400, out.size(), "rows out == rows in");
+    assertEquals(400, result.spineRows());
+    List<FeatureRow> rows = oracleRows(customers, "customer", List.of("amount"));
+    Set<Integer> ids = new HashSet<>();
+    int withKey = 0;
+    int matched = 0;
+    for (Row r : out) {
+      assertTrue(ids.add(r.getInt(0)), "spine row " + r.getInt(0) + " twice");
+      FeatureRow want = oracle(rows, r.get(1), micros(r.getTimestamp(2)), ttl, false);
+      assertEquals(want == null ? null : want.values().get(0), r.get(3), "spine row " + r);
+      withKey += r.isNullAt(1) ? 0 : 1;
+      matched += want == null ? 0 : 1;
+    }
+    assertTrue(withKey > 300 && withKey < 400 && matched > 100, withKey + " keys, " + matched + " matches");
+    assertEquals(new HashSet<>(out), new HashSet<>(again), "the result reads the cached spine again");
   }
 
   @Test
