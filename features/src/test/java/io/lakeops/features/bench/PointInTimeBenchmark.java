@@ -274,11 +274,6 @@ class PointInTimeBenchmark extends SparkTestBase {
     return lowerBound(spark, db).sortWithinPartitions("entity_id", "t");
   }
 
-  private static Measure measure(String name, Counter counter, java.util.function.Supplier<Dataset<Row>> run,
-      String checksumColumn) {
-    return measure(name, counter, run, checksumColumn, 0);
-  }
-
   /** Writes the rows to the noop sink in a job group of its own, cancelled after limitSeconds (0: none). */
   private static boolean write(Dataset<Row> rows, long limitSeconds) {
     if (limitSeconds <= 0) {
@@ -314,51 +309,38 @@ class PointInTimeBenchmark extends SparkTestBase {
     }
   }
 
+  /**
+   * One run of an algorithm, written to the noop sink (stopped after limitSeconds when positive),
+   * with the Spark jobs, shuffles and executor CPU it took; with a checksum column, the sum of
+   * that column and a check that rows out == rows in (a second job, not timed).
+   */
   private static Measure measure(String name, Counter counter, java.util.function.Supplier<Dataset<Row>> run,
       String checksumColumn, long limitSeconds) {
-    return measure(name, counter, run, checksumColumn, limitSeconds, REPETITIONS);
-  }
-
-  private static Measure measure(String name, Counter counter, java.util.function.Supplier<Dataset<Row>> run,
-      String checksumColumn, long limitSeconds, int repetitions) {
-    boolean timedOut = false;
-    List<Double> times = new ArrayList<>();
-    long jobs = 0;
-    long stages = 0;
-    long bytes = 0;
-    double cpu = 0;
-    double checksum = Double.NaN;
-    for (int i = 0; i < repetitions; i++) {
-      System.gc();
-      counter.reset();
-      long start = System.nanoTime();
-      Dataset<Row> rows = run.get();
-      timedOut = !write(rows, limitSeconds);
-      times.add((System.nanoTime() - start) / 1e9);
-      try {
-        spark().sparkContext().listenerBus().waitUntilEmpty();
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException(e);
-      }
-      jobs = counter.jobs.get();
-      stages = counter.shuffleStages.get();
-      bytes = counter.shuffleBytes.get();
-      cpu = counter.cpuNanos.get() / 1e9;
-      if (timedOut) {
-        break;
-      }
-      if (checksumColumn != null && i == 0) {
-        Row r = rows.agg(org.apache.spark.sql.functions.sum(checksumColumn),
-            org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1))).first();
-        checksum = r.isNullAt(0) ? 0 : r.getDouble(0);
-        assertEquals(SPINE_ROWS.get(), r.getLong(1), name + ": rows out == rows in");
-      }
+    System.gc();
+    counter.reset();
+    long start = System.nanoTime();
+    Dataset<Row> rows = run.get();
+    boolean timedOut = !write(rows, limitSeconds);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    try {
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(e);
     }
-    times.sort(Double::compare);
-    double median = times.get(times.size() / 2);
+    long jobs = counter.jobs.get();
+    long stages = counter.shuffleStages.get();
+    long bytes = counter.shuffleBytes.get();
+    double cpu = counter.cpuNanos.get() / 1e9;
+    double checksum = Double.NaN;
+    if (checksumColumn != null && !timedOut) {
+      Row r = rows.agg(org.apache.spark.sql.functions.sum(checksumColumn),
+          org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1))).first();
+      checksum = r.isNullAt(0) ? 0 : r.getDouble(0);
+      assertEquals(SPINE_ROWS.get(), r.getLong(1), name + ": rows out == rows in");
+    }
     System.out.printf(Locale.ROOT, "%s: %s%.2f s, executor CPU %.1f s, %d jobs, %d shuffle stages, %.1f MB shuffled%n",
-        name, timedOut ? "stopped after " : "", median, cpu, jobs, stages, bytes / 1e6);
-    return new Measure(name, median, jobs, stages, bytes, checksum, timedOut, cpu, times);
+        name, timedOut ? "stopped after " : "", seconds, cpu, jobs, stages, bytes / 1e6);
+    return new Measure(name, seconds, jobs, stages, bytes, checksum, timedOut, cpu, List.of(seconds));
   }
 
   private static final AtomicLong SPINE_ROWS = new AtomicLong();
@@ -401,11 +383,11 @@ class PointInTimeBenchmark extends SparkTestBase {
         last[0] = PointInTimeJoin.join(spark(), spark().table(db + ".spine"), "at", requests(db),
             PitOptions.defaults());
         return last[0].rows();
-      }, round == 0 ? "g1__f3" : null, 0, 1));
+      }, round == 0 ? "g1__f3" : null, 0));
       lowers.add(measure("(b) lower bound: one shuffle of everything by key", counter,
-          () -> lowerBound(spark(), db), null, 0, 1));
+          () -> lowerBound(spark(), db), null, 0));
       sorteds.add(measure("(c) sort-based bound: (b) plus a sort by key and time", counter,
-          () -> sortedBound(spark(), db), null, 0, 1));
+          () -> sortedBound(spark(), db), null, 0));
     }
     m.add(median(ours));
     Measure lower = median(lowers);
@@ -415,7 +397,7 @@ class PointInTimeBenchmark extends SparkTestBase {
       long limit = FEAST_LIMIT_FACTOR > 0 ? (long) Math.ceil(FEAST_LIMIT_FACTOR * m.get(0).seconds())
           : FEAST_LIMIT_SECONDS;
       m.add(measure("(a) Feast Spark offline store algorithm", counter, () -> feast(spark(), db), "g1__f3",
-          limit, 1));
+          limit));
     } else {
       m.add(null);
     }
