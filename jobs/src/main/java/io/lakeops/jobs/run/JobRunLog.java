@@ -13,6 +13,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
@@ -20,10 +21,12 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * {@code lakeops.job_runs}: one Delta row per run, merged on (job, run_id): {@code RUNNING} when
- * the run starts, the final status when it ends. A run killed in between stays {@code RUNNING},
- * which is the truth. A retry with the same run id (Airflow keeps {@code run_id} across retries)
- * reuses the row and counts {@code attempt} up.
+ * {@code lakeops.job_runs}: one Delta row per run, keyed by (job, run_id): {@code RUNNING} when
+ * the run starts (a blind append; merged for a run id seen before), the final status when it
+ * ends (a merge that names the run by literals, so Delta reads only the files whose statistics can
+ * hold it). A run killed in between stays {@code RUNNING}, which is the truth. A retry with the
+ * same run id (Airflow keeps {@code run_id} across retries) reuses the row and counts
+ * {@code attempt} up.
  */
 public final class JobRunLog {
 
@@ -64,7 +67,9 @@ public final class JobRunLog {
     // One DDL with the comments in it (COMMENT ON TABLE afterwards makes an embedded Hive
     // metastore log a spurious error for Delta tables).
     spark.sql("CREATE TABLE IF NOT EXISTS " + table + " (" + SCHEMA.toDDL()
-        + ") USING delta COMMENT 'LakeOps: one row per job run'");
+        + ") USING delta COMMENT 'LakeOps: one row per job run'"
+        // The run starts' application transaction ids (see started) are kept a month, not forever.
+        + " TBLPROPERTIES ('delta.setTransactionRetentionDuration' = 'interval 30 days')");
     // A table made by an older LakeOps lacks the newer columns: add them (nullable).
     java.util.Set<String> existing = new java.util.HashSet<>(java.util.Arrays.asList(spark.table(table).columns()));
     List<String> missing = new java.util.ArrayList<>();
@@ -81,17 +86,38 @@ public final class JobRunLog {
   /**
    * Records the start. A run id seen before (a scheduler retry passes the same {@code run_id})
    * keeps its one row: the attempt counts up and the row starts over as RUNNING.
+   *
+   * <p>A new run id (nearly every run) is appended, not merged: a MERGE runs several Spark jobs,
+   * reads the table and conflicts with other runs' commits; a blind append conflicts with
+   * none (in a fresh job JVM the whole run was about a second faster). The append carries a
+   * Delta application transaction id of the run ({@code txnAppId}): two starts of one run id at
+   * once, both finding no row, cannot both commit: the second fails with a concurrent transaction
+   * conflict, is retried, finds the first's row and merges.
    */
   public void started(String job, String runId, LocalDate logicalDate, Instant startedAt,
       String configHash, String version) {
     Row row = RowFactory.create(job, runId, 1, date(logicalDate), RUNNING, null,
         Timestamp.from(startedAt), null, null, null, null, configHash, null, version, appId());
+    Dataset<Row> start = spark.createDataFrame(List.of(row), SCHEMA);
     Map<String, String> restart = new LinkedHashMap<>();
     for (StructField f : SCHEMA.fields()) {
       restart.put(f.name(), "s." + f.name());
     }
     restart.put("attempt", "t.attempt + 1");
-    merge(spark.createDataFrame(List.of(row), SCHEMA), restart);
+    long micros = Math.multiplyExact(startedAt.getEpochSecond(), 1_000_000L) + startedAt.getNano() / 1000;
+    retrying(() -> {
+      boolean seen = !spark.table(table).where(functions.col("job").equalTo(job)
+          .and(functions.col("run_id").equalTo(runId))).isEmpty();
+      if (seen) {
+        mergeOnce(start, job, runId, restart);
+      } else {
+        // A later start of the same run id has a later txnVersion, so Delta never skips it.
+        start.write().format("delta").mode("append")
+            .option("txnAppId", "lakeops.job_runs:" + job + ":" + runId)
+            .option("txnVersion", micros)
+            .saveAsTable(table);
+      }
+    });
   }
 
   public void finished(JobResult result, String version) {
@@ -106,20 +132,39 @@ public final class JobRunLog {
         finish.put(f.name(), "s." + f.name());
       }
     }
-    merge(spark.createDataFrame(List.of(row), SCHEMA), finish);
+    merge(spark.createDataFrame(List.of(row), SCHEMA), result.job(), result.runId(), finish);
   }
 
-  private void merge(Dataset<Row> update, Map<String, String> whenMatched) {
+  private void merge(Dataset<Row> update, String job, String runId, Map<String, String> whenMatched) {
+    retrying(() -> mergeOnce(update, job, runId, whenMatched));
+  }
+
+  /**
+   * The target side of the condition names the run by literals too, so that Delta reads only the
+   * files whose statistics can hold it (the table grows by a row per run).
+   */
+  private void mergeOnce(Dataset<Row> update, String job, String runId, Map<String, String> whenMatched) {
+    DeltaTable.forName(spark, table).as("t")
+        .merge(update.as("s"), "t.job = " + literal(job) + " AND t.run_id = " + literal(runId)
+            + " AND t.job = s.job AND t.run_id = s.run_id")
+        .whenMatched().updateExpr(whenMatched)
+        .whenNotMatched().insertAll()
+        .execute();
+  }
+
+  /** A SQL string literal (run ids and job names hold no quote or backslash, but to be safe). */
+  private static String literal(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  /** Runs {@code write}, again after a concurrent commit to the table (each attempt is safe to repeat). */
+  private static void retrying(Runnable write) {
     for (int attempt = 1; ; attempt++) {
       try {
-        DeltaTable.forName(spark, table).as("t")
-            .merge(update.as("s"), "t.job = s.job AND t.run_id = s.run_id")
-            .whenMatched().updateExpr(whenMatched)
-            .whenNotMatched().insertAll()
-            .execute();
+        write.run();
         return;
       } catch (io.delta.exceptions.DeltaConcurrentModificationException e) {
-        // Another run committed to the table meanwhile; the merge is safe to repeat.
+        // Another run committed to the table meanwhile.
         if (attempt >= MERGE_ATTEMPTS) {
           throw e;
         }
