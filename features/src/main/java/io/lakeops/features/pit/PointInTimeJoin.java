@@ -180,7 +180,9 @@ public final class PointInTimeJoin {
       for (int g = 0; g < pinned.size(); g++) {
         FeatureRequest r = pinned.get(g);
         out.add(expr("timestamp_micros(" + TS + g + ")").as(r.featureTsColumn()));
-        out.add(expr("timestamp_micros(" + CREATED + g + ")").as(r.createdTsColumn()));
+        // A row without created_ts carries Long.MAX_VALUE in the match (never known): null here.
+        out.add(expr("CASE WHEN " + CREATED + g + " = " + Long.MAX_VALUE + "L THEN NULL ELSE "
+            + "timestamp_micros(" + CREATED + g + ") END").as(r.createdTsColumn()));
         audit.add(r.featureTsColumn());
         audit.add(r.createdTsColumn());
       }
@@ -284,6 +286,19 @@ public final class PointInTimeJoin {
     Column keysPresent = col(T).isNotNull();
     List<Column> spineKeyColumns = new ArrayList<>();
     for (int i = 0; i < spineKeys.size(); i++) {
+      // Only a lossless cast (Spark's up-cast: smallint to int, int to bigint, a date to a timestamp):
+      // a lossy one (bigint to int, a string or a decimal to an int, a timestamp to a date) would
+      // match rows of another entity, or make a null key of a present one.
+      DataType spineType = spine.schema().apply(spineKeys.get(i)).dataType();
+      if (!spineType.equals(keyTypes.get(i))
+          && !org.apache.spark.sql.catalyst.expressions.Cast.canUpCast(spineType, keyTypes.get(i))) {
+        throw new IllegalArgumentException("Spine column " + spineKeys.get(i) + " is "
+            + spineType.simpleString() + " but feature group " + first.group() + "'s key column "
+            + first.entityKeys().get(i) + " is " + keyTypes.get(i).simpleString() + ", and a cast "
+            + "could change or lose keys; cast the spine column to "
+            + keyTypes.get(i).simpleString() + " in the spine query (after checking that no key "
+            + "changes)");
+      }
       keysPresent = keysPresent.and(col("`" + spineKeys.get(i) + "`").isNotNull());
       spineKeyColumns.add(col("`" + spineKeys.get(i) + "`").cast(keyTypes.get(i)));
     }

@@ -109,9 +109,9 @@ class PointInTimeBenchmark extends SparkTestBase {
         org.apache.spark.scheduler.StageInfo info = stage.stageInfo();
         long took = info.completionTime().isDefined() && info.submissionTime().isDefined()
             ? (Long) info.completionTime().get() - (Long) info.submissionTime().get() : -1;
-        System.out.printf(Locale.ROOT, "    stage %d (%d tasks) %.2f s, task time %.1f s, cpu %.1f s: %s%n",
+        System.out.printf(Locale.ROOT, "    stage %d (%d tasks) %.2f s, task time %.1f s, cpu %.1f s, gc %.1f s: %s%n",
             info.stageId(), info.numTasks(), took / 1e3, info.taskMetrics().executorRunTime() / 1e3,
-            info.taskMetrics().executorCpuTime() / 1e9,
+            info.taskMetrics().executorCpuTime() / 1e9, info.taskMetrics().jvmGCTime() / 1e3,
             info.name().length() > 60 ? info.name().substring(0, 60) : info.name());
       }
       cpuNanos.addAndGet(stage.stageInfo().taskMetrics().executorCpuTime());

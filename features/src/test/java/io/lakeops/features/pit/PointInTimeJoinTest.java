@@ -159,7 +159,9 @@ public class PointInTimeJoinTest extends SparkTestBase {
         // Most rows are written when they happen; some arrive late (a backfill, a late feed).
         long created = event + (random.nextInt(4) == 0 ? random.nextInt(72) * HOUR : 0);
         Timestamp eventTs = random.nextInt(50) == 0 ? null : ts(event);
-        batch.add(RowFactory.create(key, eventTs, ts(created),
+        // Now and then no created_ts: never known, and last among rows of its event time.
+        Timestamp createdTs = random.nextInt(30) == 0 ? null : ts(created);
+        batch.add(RowFactory.create(key, eventTs, createdTs,
             random.nextInt(10) == 0 ? null : Math.round(random.nextDouble() * 1000) / 10.0,
             "t" + random.nextInt(3)));
       }
@@ -210,21 +212,38 @@ public class PointInTimeJoinTest extends SparkTestBase {
     return rows;
   }
 
-  private void assertJoinEqualsOracle(long seed, boolean asKnownAt, int partitions) {
+  /** The audit value of {@code <group>__created_ts}: null for a row without created_ts. */
+  private static Timestamp created(FeatureRow r) {
+    return r == null || r.created() == Long.MAX_VALUE ? null : ts(r.created());
+  }
+
+  /**
+   * Three groups: {@code cust} and {@code recent} on the spine's customer (one shuffle for both:
+   * two tables, two TTLs, in one pass), {@code store} on its store (a second key set, joined back
+   * by spine row id); requested in the order cust, store, recent.
+   */
+  /** Returns the rows carried across partition splits. */
+  private long assertJoinEqualsOracle(long seed, boolean asKnownAt, int partitions) {
     Random random = new Random(seed);
     String customers = featureTable(FEATURES, randomCustomerFeatures(random, 120));
     String stores = featureTable(STORE_FEATURES, randomStoreFeatures(random, 80));
+    String recent = featureTable(FEATURES, randomCustomerFeatures(random, 90));
     List<Row> spineRows = randomSpine(random, 250);
     Dataset<Row> spine = spark().createDataFrame(spineRows, SPINE).repartition(3);
     long customerTtl = 5 * 24 * HOUR;
     long storeTtl = 36 * HOUR;
+    long recentTtl = 30 * HOUR;
     List<FeatureRequest> requests = List.of(
         new FeatureRequest("cust", customers, null, List.of("customer"), List.of("customer"),
             List.of(new FeatureRequest.Feature("amount", "cust__amount"),
                 new FeatureRequest.Feature("tier", "customer_tier")),
             Duration.ofDays(5)),
         new FeatureRequest("store", stores, null, List.of("store"), List.of("store"),
-            List.of(new FeatureRequest.Feature("visits", "store__visits")), Duration.ofHours(36)));
+            List.of(new FeatureRequest.Feature("visits", "store__visits")), Duration.ofHours(36)),
+        new FeatureRequest("recent", recent, null, List.of("customer"), List.of("customer"),
+            List.of(new FeatureRequest.Feature("tier", "recent__tier"),
+                new FeatureRequest.Feature("amount", "recent__amount")),
+            Duration.ofHours(30)));
     PitResult result = PointInTimeJoin.join(spark(), spine, "at", requests,
         PitOptions.defaults().withAsKnownAt(asKnownAt).withPartitions(partitions));
     List<Row> out = result.rows().collectAsList();
@@ -233,18 +252,23 @@ public class PointInTimeJoinTest extends SparkTestBase {
     assertEquals(spineRows.size(), out.size(), "rows out == rows in");
     assertEquals(spineRows.size(), result.spineRows());
     assertEquals(List.of("spine_id", "customer", "store", "at", "label", "cust__amount",
-        "customer_tier", "store__visits", "cust__feature_ts", "cust__created_ts",
-        "store__feature_ts", "store__created_ts"), Arrays.asList(result.rows().columns()));
+        "customer_tier", "store__visits", "recent__tier", "recent__amount", "cust__feature_ts",
+        "cust__created_ts", "store__feature_ts", "store__created_ts", "recent__feature_ts",
+        "recent__created_ts"), Arrays.asList(result.rows().columns()));
     List<FeatureRow> customerRows = oracleRows(customers, "customer", List.of("amount", "tier"));
     List<FeatureRow> storeRows = oracleRows(stores, "store", List.of("visits"));
+    List<FeatureRow> recentRows = oracleRows(recent, "customer", List.of("tier", "amount"));
     Map<Integer, Row> byId = new HashMap<>();
     out.forEach(r -> assertNull(byId.put(r.getInt(0), r), "spine row " + r.getInt(0) + " twice"));
     int matched = 0;
+    int recentMatched = 0;
+    int unknownCreated = 0;
     for (Row s : spineRows) {
       Row r = byId.get(s.getInt(0));
       Long t = s.isNullAt(3) ? null : micros(s.getTimestamp(3));
       FeatureRow c = oracle(customerRows, s.get(1), t, customerTtl, asKnownAt);
       FeatureRow st = oracle(storeRows, s.get(2), t, storeTtl, asKnownAt);
+      FeatureRow rc = oracle(recentRows, s.get(1), t, recentTtl, asKnownAt);
       String where = "seed " + seed + ", knownAt " + asKnownAt + ", partitions " + partitions
           + ", spine row " + s;
       for (int i = 0; i < 5; i++) {
@@ -252,12 +276,27 @@ public class PointInTimeJoinTest extends SparkTestBase {
       }
       assertEquals(c == null ? null : c.values().get(0), r.get(5), where + ": amount");
       assertEquals(c == null ? null : c.values().get(1), r.get(6), where + ": tier");
-      assertEquals(c == null ? null : ts(c.ts()), r.get(8), where + ": customer feature_ts");
       assertEquals(st == null ? null : st.values().get(0), r.get(7), where + ": visits");
-      assertEquals(st == null ? null : ts(st.ts()), r.get(10), where + ": store feature_ts");
-      matched += (c == null ? 0 : 1) + (st == null ? 0 : 1);
+      assertEquals(rc == null ? null : rc.values().get(0), r.get(8), where + ": recent tier");
+      assertEquals(rc == null ? null : rc.values().get(1), r.get(9), where + ": recent amount");
+      assertEquals(c == null ? null : ts(c.ts()), r.get(10), where + ": customer feature_ts");
+      assertEquals(created(c), r.get(11), where + ": customer created_ts");
+      assertEquals(st == null ? null : ts(st.ts()), r.get(12), where + ": store feature_ts");
+      assertEquals(created(st), r.get(13), where + ": store created_ts");
+      assertEquals(rc == null ? null : ts(rc.ts()), r.get(14), where + ": recent feature_ts");
+      assertEquals(created(rc), r.get(15), where + ": recent created_ts");
+      matched += (c == null ? 0 : 1) + (st == null ? 0 : 1) + (rc == null ? 0 : 1);
+      recentMatched += rc == null ? 0 : 1;
+      unknownCreated += (c != null && c.created() == Long.MAX_VALUE ? 1 : 0)
+          + (rc != null && rc.created() == Long.MAX_VALUE ? 1 : 0);
     }
-    assertTrue(matched > spineRows.size() / 2, "the data must exercise matches: " + matched);
+    assertTrue(matched > spineRows.size(), "the data must exercise matches: " + matched);
+    assertTrue(recentMatched > spineRows.size() / 4, "the second customer group must match too: "
+        + recentMatched);
+    if (!asKnownAt) {
+      assertTrue(unknownCreated > 0, "some matched rows have no created_ts (seed " + seed + ")");
+    }
+    return result.carriedRows();
   }
 
   static final StructType PAIR_FEATURES = new StructType()
@@ -349,8 +388,8 @@ public class PointInTimeJoinTest extends SparkTestBase {
   void hotEntitiesSplitAcrossPartitionsCarryTheirLastRows() {
     // Many partitions for little data: range partitioning splits the hot entity by time, so the
     // spine rows at the start of a partition need rows carried from the previous ones.
-    assertJoinEqualsOracle(21, false, 13);
-    assertJoinEqualsOracle(121, true, 13);
+    assertTrue(assertJoinEqualsOracle(21, false, 13) > 0, "the hot entity must be split");
+    assertTrue(assertJoinEqualsOracle(121, true, 13) > 0, "the hot entity must be split");
   }
 
   @Test
@@ -359,8 +398,8 @@ public class PointInTimeJoinTest extends SparkTestBase {
     // hash, interleave across range splits, and each needs its own carried rows.
     PointInTimeJoin.hashBucketsForTesting = 3;
     try {
-      assertJoinEqualsOracle(31, false, 13);
-      assertJoinEqualsOracle(131, true, 7);
+      assertTrue(assertJoinEqualsOracle(31, false, 13) > 0, "colliding entities must be split");
+      assertTrue(assertJoinEqualsOracle(131, true, 7) > 0, "colliding entities must be split");
     } finally {
       PointInTimeJoin.hashBucketsForTesting = 0;
     }
@@ -593,6 +632,30 @@ public class PointInTimeJoinTest extends SparkTestBase {
         List.of(new FeatureRequest("c", table, null, List.of("amount"), List.of("label"),
             List.of(new FeatureRequest.Feature("tier", "tier")), Duration.ofDays(1))), PitOptions.defaults()));
     assertTrue(e6.getMessage().contains("entity key column amount of type double"), e6.getMessage());
+  }
+
+  @Test
+  void aSpineKeyOfAnotherTypeIsCastOnlyWhenNoKeyCanChange() {
+    // Store keys are ints: 4294967297 as an int would be 1 (another store), '1.9' would be 1.
+    String table = featureTable(STORE_FEATURES, List.of(List.of(
+        RowFactory.create(1, ts(BASE), ts(BASE), 7L))));
+    FeatureRequest request = new FeatureRequest("s", table, null, List.of("store"), List.of("store"),
+        List.of(new FeatureRequest.Feature("visits", "visits")), Duration.ofDays(1));
+    Dataset<Row> spine = spark().createDataFrame(List.of(RowFactory.create(0, "a", 1, ts(BASE), 0)), SPINE);
+    for (String lossy : List.of("CAST(store AS BIGINT) + 4294967296", "'1.9'", "CAST(1 AS DECIMAL(10, 1))")) {
+      Dataset<Row> wide = spine.withColumn("store", functions.expr(lossy));
+      String type = wide.schema().apply("store").dataType().simpleString();
+      var e = assertThrows(IllegalArgumentException.class,
+          () -> PointInTimeJoin.join(spark(), wide, "at", List.of(request), PitOptions.defaults()), lossy);
+      assertTrue(e.getMessage().startsWith("Spine column store is " + type + " but feature group s's key "
+          + "column store is int"), e.getMessage());
+    }
+    // A smallint widens to an int exactly: joined.
+    Dataset<Row> narrow = spine.withColumn("store", functions.col("store").cast(DataTypes.ShortType));
+    PitResult result = PointInTimeJoin.join(spark(), narrow, "at", List.of(request), PitOptions.defaults());
+    assertEquals(List.of(7L), result.rows().select("visits").as(org.apache.spark.sql.Encoders.LONG())
+        .collectAsList());
+    result.release();
   }
 
   static Set<Object> distinct(List<Row> rows, int i) {

@@ -171,6 +171,13 @@ public final class FeatureGroupLoader {
       }
     }
     Duration ttl = r.duration("ttl", Duration.ofDays(365));
+    if (ttl.isNegative() || ttl.isZero() || ttl.getNano() != 0) {
+      // Training sets record the TTL in whole seconds (lakeops.training_sets.ttl_seconds), and
+      // a rebuild must use exactly the TTL of the build.
+      r.problem("ttl", "ttl of group '" + name + "' is " + ttl + "; give a positive whole number "
+          + "of seconds or more, such as 90d, 12h or 30s.");
+      ttl = Duration.ofDays(365);
+    }
     FeatureGroup group = new FeatureGroup(name, r.string("description", ""), r.string("owner", ""),
         r.stringList("tags"), r.integer("version", 1, 1), keys, source, columns, unique, checks,
         derived, aggregates, ttl, file.toString());

@@ -133,6 +133,18 @@ class FeatureGroupLoaderTest {
   }
 
   @Test
+  void aTtlIsAPositiveWholeNumberOfSeconds() throws IOException {
+    // The manifest records it in seconds: 1500ms would be rebuilt as 1 s, 500ms as 0.
+    for (String bad : List.of("1500ms", "500ms", "0s", "-1d")) {
+      String message = onlyMessage(VALID.replace("ttl = 30d", "ttl = " + bad));
+      assertTrue(message.startsWith("ttl of group 'purchases' is "), bad + ": " + message);
+      assertTrue(message.contains("give a positive whole number of seconds"), message);
+    }
+    write("group.conf", VALID.replace("ttl = 30d", "ttl = 90s"));
+    assertEquals(Duration.ofSeconds(90), FeatureGroupLoader.load(dir, CONTEXT, "purchases").ttl());
+  }
+
+  @Test
   void wrongTimeZonesFormatsTypesAndFunctionsAreRejected() throws IOException {
     String zone = onlyMessage(VALID.replace("Europe/Berlin", "Europe/Berlinn"));
     assertTrue(zone.startsWith("Unknown time zone \"Europe/Berlinn\""), zone);
