@@ -135,6 +135,19 @@ public final class TrainingSets {
         m.getList(m.fieldIndex("spine_keys")), m.getString(m.fieldIndex("spine_time")),
         m.getString(m.fieldIndex("label")), m.getList(m.fieldIndex("carry")));
     String output = outputTable != null ? outputTable : m.getString(m.fieldIndex("output_table"));
+    if (outputTable == null) {
+      // In place only for the latest build of that table: an older one would replace what the
+      // later builds wrote, which their manifest rows and their users still point at.
+      List<Row> later = spark.table(manifestTable)
+          .where(col("output_table").equalTo(output).and(col("training_set_id").notEqual(id))
+              .and(col("created_at").gt(m.getTimestamp(m.fieldIndex("created_at")))))
+          .orderBy(col("created_at").desc()).select("training_set_id").limit(1).collectAsList();
+      if (!later.isEmpty()) {
+        throw new IllegalArgumentException("Training set " + id + " was written to " + output
+            + ", which now holds the later build " + later.get(0).getString(0) + "; rebuild "
+            + id + " into another table (--output-table), or rebuild " + later.get(0).getString(0));
+      }
+    }
     TrainingSetSpec spec = new TrainingSetSpec(m.getString(m.fieldIndex("name")),
         m.getString(m.fieldIndex("description")), spine, m.getList(m.fieldIndex("feature_refs")),
         requests, m.getBoolean(m.fieldIndex("as_known_at")), m.getBoolean(m.fieldIndex("audit_columns")),
@@ -222,11 +235,12 @@ public final class TrainingSets {
       Check check = check(rows, spine.time(), pit.pinned(), written, spec.asKnownAt());
       if (check.rows != pit.spineRows()) {
         throw new IllegalStateException("Training set " + spec.name() + ": " + check.rows
-            + " rows out for " + pit.spineRows() + " spine rows in; nothing was written");
+            + " rows out for " + pit.spineRows() + " spine rows in; the output and the manifest "
+            + "were not written");
       }
       if (!check.leaks.isEmpty()) {
         throw new IllegalStateException("Training set " + spec.name() + " failed its point-in-time "
-            + "check, nothing was written: " + check.leaks);
+            + "check; the output and the manifest were not written: " + check.leaks);
       }
       describe(spec.name(), "write " + output);
       Map<String, String> properties = new LinkedHashMap<>();

@@ -102,6 +102,17 @@ class TrainingSetsTest extends SparkTestBase {
     assertEquals(2, spark().table("ts_test.training_sets").count());
     var e = assertThrows(IllegalArgumentException.class, () -> sets.rebuild("churn_v9", null));
     assertTrue(e.getMessage().contains("churn_v2"), e.getMessage());
+
+    // In place only for the latest build: churn_v1 would overwrite what churn_v2 wrote.
+    long before = spark().sql("DESCRIBE HISTORY ts_test.churn").count();
+    var older = assertThrows(IllegalArgumentException.class, () -> sets.rebuild("churn_v1", null));
+    assertEquals("Training set churn_v1 was written to ts_test.churn, which now holds the later build "
+        + "churn_v2; rebuild churn_v1 into another table (--output-table), or rebuild churn_v2",
+        older.getMessage());
+    assertEquals(before, spark().sql("DESCRIBE HISTORY ts_test.churn").count(), "nothing written");
+    TrainingSetResult inPlace = sets.rebuild("churn_v2", null);
+    assertEquals("ts_test.churn", inPlace.outputTable());
+    assertEquals(second.digest(), inPlace.digest());
   }
 
   @Test
