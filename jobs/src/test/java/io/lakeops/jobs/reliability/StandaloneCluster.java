@@ -233,9 +233,23 @@ final class StandaloneCluster implements AutoCloseable {
     return new ObjectMapper().readTree(response.body());
   }
 
+  /** Ports handed out in this JVM: the daemons start asynchronously, so one must not get another's. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A free loopback port not handed out before in this JVM. The daemons bind theirs only once
+   * started, so the OS could offer the master UI's port again for a worker (a CI run failed so:
+   * the worker took it, the master moved its UI one port up, and the registration check asked
+   * the worker's RPC port for JSON).
+   */
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (HANDED_OUT.add(s.getLocalPort())) {
+          return s.getLocalPort();
+        }
+      }
     }
+    throw new IOException("No free loopback port that was not handed out already");
   }
 }
