@@ -10,7 +10,8 @@ import java.util.List;
  * @param outputTable the Delta table written
  * @param outputVersion its Delta version holding this training set
  * @param rows rows written (always the spine's row count)
- * @param digest content digest of the written rows (order-independent)
+ * @param digest content digest of the written rows (order-independent): for a rebuild, in the
+ *     format of the recorded digest it is compared with (see {@link TrainingSets#DIGEST_VERSION})
  * @param spineTable the spine table read (for a query spine, its stored snapshot)
  * @param spineVersion the spine table's pinned version
  * @param pinned the feature requests with their pinned versions

@@ -26,6 +26,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -110,7 +111,7 @@ public final class TrainingSets {
     Built built = write(spec, spineTable, spineVersion, spec.requests(), spec.outputTable());
     String id = recordManifest(spec, runId, now, spineTable, spineVersion, built);
     return new TrainingSetResult(id, spec.outputTable(), built.outputVersion, built.rows,
-        built.digest, spineTable, spineVersion, built.pinned, built.carried, built.matchedShare);
+        built.digest(), spineTable, spineVersion, built.pinned, built.carried, built.matchedShare);
   }
 
   /**
@@ -154,7 +155,9 @@ public final class TrainingSets {
         output);
     long spineVersion = m.getLong(m.fieldIndex("spine_version"));
     Built built = write(spec, spine.table(), spineVersion, requests, output);
-    return new TrainingSetResult(id, output, built.outputVersion, built.rows, built.digest,
+    // In the format of the recorded digest, which the caller compares it with.
+    return new TrainingSetResult(id, output, built.outputVersion, built.rows,
+        built.digest(m.getString(m.fieldIndex("digest"))),
         spine.table(), spineVersion, built.pinned, built.carried, built.matchedShare);
   }
 
@@ -206,8 +209,19 @@ public final class TrainingSets {
     return rows.get(0);
   }
 
-  private record Built(long rows, String digest, long outputVersion, List<FeatureRequest> pinned,
-      long carried, Map<String, Double> matchedShare) {}
+  private record Built(long rows, Map<Integer, String> digests, long outputVersion,
+      List<FeatureRequest> pinned, long carried, Map<String, Double> matchedShare) {
+
+    /** The digest in today's format. */
+    String digest() {
+      return digests.get(DIGEST_VERSION);
+    }
+
+    /** The digest in the format of {@code recorded}. */
+    String digest(String recorded) {
+      return digests.get(digestVersion(recorded));
+    }
+  }
 
   private Built write(TrainingSetSpec spec, String spineTable, long spineVersion,
       List<FeatureRequest> requests, String output) {
@@ -251,7 +265,7 @@ public final class TrainingSets {
           rows.select(written.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new)),
           output, properties);
       long version = PointInTimeJoin.currentVersion(spark, output);
-      return new Built(check.rows, check.digest, version, pit.pinned(), pit.carriedRows(), check.matchedShare);
+      return new Built(check.rows, check.digests, version, pit.pinned(), pit.carriedRows(), check.matchedShare);
     } finally {
       rows.unpersist();
       pit.release();
@@ -259,7 +273,54 @@ public final class TrainingSets {
     }
   }
 
-  record Check(long rows, String digest, List<String> leaks, Map<String, Double> matchedShare) {}
+  /**
+   * What one check found: the row count, the content digest in every format ({@link #digest()}
+   * is the one written today, {@link #digest(String)} the one in the format of a recorded digest),
+   * the point-in-time violations and each group's share of matched rows.
+   */
+  record Check(long rows, Map<Integer, String> digests, List<String> leaks,
+      Map<String, Double> matchedShare) {
+
+    /** The digest in today's format ({@link #DIGEST_VERSION}). */
+    String digest() {
+      return digests.get(DIGEST_VERSION);
+    }
+
+    /** The digest in the format of {@code recorded} (an older manifest row's digest). */
+    String digest(String recorded) {
+      return digests.get(digestVersion(recorded));
+    }
+  }
+
+  /**
+   * The digest format written today. Version 2 ({@code "v2:"} + hex) hashes each row with a mask
+   * of its null columns, and nested values (arrays, maps, structs) as JSON: Spark's
+   * {@code xxhash64} skips nulls, so under version 1 (a bare hex digest) two rows that differ only
+   * in which of two same-typed columns (or array elements) is null hashed alike. Version 1 is
+   * still computed, so that the builds it recorded rebuild and rerun as before.
+   */
+  static final int DIGEST_VERSION = 2;
+
+  /** The format of a recorded digest: {@code "v<n>:<hex>"}, or a bare hex digest (version 1). */
+  static int digestVersion(String digest) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("v(\\d+):[0-9a-f]{64}").matcher(digest);
+    if (m.matches()) {
+      int v = Integer.parseInt(m.group(1));
+      if (v >= 1 && v <= DIGEST_VERSION) {
+        return v;
+      }
+    } else if (digest.matches("[0-9a-f]{64}")) {
+      return 1;
+    }
+    throw new IllegalArgumentException("Recorded digest '" + digest + "' is in no format this "
+        + "version of LakeOps knows (a 64-digit hex SHA-256, or v1 to v" + DIGEST_VERSION
+        + " followed by ':' and one); was it written by a newer LakeOps?");
+  }
+
+  /** JSON options for nested values in digest version 2: exact times, nulls kept. */
+  private static final String JSON_OPTIONS = "map('timestampFormat', \"yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX\", "
+      + "'timestampNTZFormat', \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS\", 'timeZone', 'UTC', "
+      + "'ignoreNullFields', 'false')";
 
   /** One aggregation: rows, digest of the written columns, audit-time violations per group. */
   static Check check(Dataset<Row> rows, String spineTime, List<FeatureRequest> pinned,
@@ -269,6 +330,26 @@ public final class TrainingSets {
     String cols = String.join(", ", written.stream().map(c -> "`" + c + "`").toList());
     aggs.add(expr("sum(CAST(xxhash64(" + cols + ") AS DECIMAL(38, 0)))"));
     aggs.add(expr("sum(CAST(xxhash64('lakeops', " + cols + ") AS DECIMAL(38, 0)))"));
+    // Version 2: the null mask (63 columns a word) first, then the values, nested ones as JSON.
+    List<String> v2 = new ArrayList<>();
+    for (int from = 0; from < written.size(); from += 63) {
+      List<String> bits = new ArrayList<>();
+      for (int i = from; i < Math.min(written.size(), from + 63); i++) {
+        bits.add("IF(`" + written.get(i) + "` IS NULL, " + (1L << (i - from)) + "L, 0L)");
+      }
+      v2.add("(" + String.join(" | ", bits) + ")");
+    }
+    for (String c : written) {
+      DataType type = rows.schema().apply(c).dataType();
+      boolean nested = type instanceof org.apache.spark.sql.types.ArrayType
+          || type instanceof org.apache.spark.sql.types.MapType
+          || type instanceof StructType;
+      v2.add(nested ? "to_json(`" + c + "`, " + JSON_OPTIONS + ")" : "`" + c + "`");
+    }
+    String v2cols = String.join(", ", v2);
+    aggs.add(expr("sum(CAST(xxhash64(" + v2cols + ") AS DECIMAL(38, 0)))"));
+    aggs.add(expr("sum(CAST(xxhash64('lakeops', " + v2cols + ") AS DECIMAL(38, 0)))"));
+    int first = aggs.size();
     String t = "unix_micros(CAST(`" + spineTime + "` AS TIMESTAMP))";
     for (FeatureRequest r : pinned) {
       String ts = "unix_micros(`" + r.featureTsColumn() + "`)";
@@ -285,9 +366,9 @@ public final class TrainingSets {
     Map<String, Double> matched = new LinkedHashMap<>();
     for (int g = 0; g < pinned.size(); g++) {
       String name = pinned.get(g).group();
-      long after = a.getLong(3 + 4 * g);
-      long old = a.getLong(4 + 4 * g);
-      long unknown = a.getLong(5 + 4 * g);
+      long after = a.getLong(first + 4 * g);
+      long old = a.getLong(first + 1 + 4 * g);
+      long unknown = a.getLong(first + 2 + 4 * g);
       if (after > 0) {
         leaks.add(after + " row(s) of " + name + " use a feature row from after the spine time");
       }
@@ -297,14 +378,16 @@ public final class TrainingSets {
       if (unknown > 0) {
         leaks.add(unknown + " row(s) of " + name + " use a feature row written after the spine time");
       }
-      matched.put(name, n == 0 ? 0.0 : a.getLong(6 + 4 * g) / (double) n);
+      matched.put(name, n == 0 ? 0.0 : a.getLong(first + 3 + 4 * g) / (double) n);
     }
     StringBuilder schema = new StringBuilder();
     for (String c : written) {
       schema.append(c).append(':').append(rows.schema().apply(c).dataType().sql()).append(';');
     }
-    String digest = sha256(schema + "|" + n + "|" + a.get(1) + "|" + a.get(2));
-    return new Check(n, digest, leaks, matched);
+    Map<Integer, String> digests = Map.of(
+        1, sha256(schema + "|" + n + "|" + a.get(1) + "|" + a.get(2)),
+        2, "v2:" + sha256("v2|" + schema + "|" + n + "|" + a.get(3) + "|" + a.get(4)));
+    return new Check(n, digests, leaks, matched);
   }
 
   static String sha256(String text) {
@@ -364,7 +447,7 @@ public final class TrainingSets {
         spec.spine().entityKeys().toArray(), spec.spine().time(), spec.spine().label(),
         spec.spine().carry().toArray(), spec.featureRefs().toArray(), features.toArray(),
         scala.collection.JavaConverters.mapAsScalaMap(versions), spec.asKnownAt(),
-        spec.auditColumns(), spec.outputTable(), built.outputVersion, built.rows, built.digest);
+        spec.auditColumns(), spec.outputTable(), built.outputVersion, built.rows, built.digest());
     Dataset<Row> df = spark.createDataFrame(List.of(row), MANIFEST);
     DeltaWrites.ensureDatabase(spark, manifestTable);
     if (!spark.catalog().tableExists(manifestTable)) {
@@ -382,7 +465,7 @@ public final class TrainingSets {
 
   /** Whether manifest row {@code p} (the latest build of the spec's name) is what was just built. */
   private static boolean sameBuild(Row p, TrainingSetSpec spec, Built built) {
-    if (!built.digest.equals(p.getString(3)) || !spec.outputTable().equals(p.getString(4))
+    if (!built.digest(p.getString(3)).equals(p.getString(3)) || !spec.outputTable().equals(p.getString(4))
         || !spec.spine().describe().equals(p.getString(5))
         || !spec.featureRefs().equals(p.getList(6))) {
       return false;

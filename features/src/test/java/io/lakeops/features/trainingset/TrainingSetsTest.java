@@ -153,4 +153,65 @@ class TrainingSetsTest extends SparkTestBase {
     TrainingSets.Check pit = TrainingSets.check(rows, "at", List.of(g), List.of("at"), false);
     assertEquals(2, pit.leaks().size());
   }
+
+  @Test
+  void theDigestTellsWhichColumnOrElementIsNull() {
+    StructType schema = new StructType().add("a", DataTypes.LongType).add("b", DataTypes.LongType)
+        .add("xs", DataTypes.createArrayType(DataTypes.LongType));
+    List<String> written = List.of("a", "b", "xs");
+    java.util.function.Function<List<Row>, TrainingSets.Check> check = rows ->
+        TrainingSets.check(spark().createDataFrame(rows, schema), "a", List.of(), written, false);
+    Row nullA = RowFactory.create(null, 5L, List.of(1L, 2L));
+    Row nullB = RowFactory.create(5L, null, List.of(1L, 2L));
+    TrainingSets.Check a = check.apply(List.of(nullA));
+    TrainingSets.Check b = check.apply(List.of(nullB));
+    assertTrue(a.digest().matches("v2:[0-9a-f]{64}"), a.digest());
+    // Version 1 (xxhash64 skips nulls) could not tell them apart; version 2 does.
+    assertEquals(a.digests().get(1), b.digests().get(1));
+    assertNotEquals(a.digest(), b.digest());
+    TrainingSets.Check x = check.apply(List.of(RowFactory.create(1L, 1L, java.util.Arrays.asList(1L, null))));
+    TrainingSets.Check y = check.apply(List.of(RowFactory.create(1L, 1L, java.util.Arrays.asList(null, 1L))));
+    assertEquals(x.digests().get(1), y.digests().get(1));
+    assertNotEquals(x.digest(), y.digest());
+    // Still independent of row order, and every value counts.
+    assertEquals(check.apply(List.of(nullA, nullB)).digest(), check.apply(List.of(nullB, nullA)).digest());
+    assertNotEquals(a.digest(), check.apply(List.of(RowFactory.create(null, 6L, List.of(1L, 2L)))).digest());
+    assertNotEquals(a.digest(), check.apply(List.of(RowFactory.create(null, 5L, List.of(1L, 3L)))).digest());
+
+    assertEquals(1, TrainingSets.digestVersion(a.digests().get(1)));
+    assertEquals(2, TrainingSets.digestVersion(a.digest()));
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingSets.digestVersion("v3:" + a.digests().get(1)));
+    assertTrue(e.getMessage().contains("newer LakeOps"), e.getMessage());
+  }
+
+  @Test
+  void aBuildRecordedWithAVersionOneDigestRebuildsAndRerunsAsBefore() throws Exception {
+    spark().sql("CREATE DATABASE IF NOT EXISTS ts_test");
+    String table = featureTable(FEATURES, List.of(featureRows(0, 40)));
+    spark().createDataFrame(spineRows(0, 30), SPINE).writeTo("ts_test.legacy_spine").using("delta")
+        .createOrReplace();
+    TrainingSets sets = new TrainingSets(spark(), "ts_test.legacy_sets", PitOptions.defaults());
+    SpineSource spine = new SpineSource("ts_test.legacy_spine", null, List.of("customer"), "at",
+        "churned", List.of("region"));
+    TrainingSetResult built = sets.build(spec(spine, table, "ts_test.legacy"), "l1", Instant.now());
+    // The manifest row as an earlier LakeOps wrote it: the version 1 digest of the same rows.
+    Dataset<Row> output = spark().table("ts_test.legacy");
+    String v1 = TrainingSets.check(output, "at", List.of(), List.of(output.columns()), false)
+        .digests().get(1);
+    assertTrue(v1.matches("[0-9a-f]{64}"), v1);
+    assertEquals(built.digest(), TrainingSets.check(output, "at", List.of(), List.of(output.columns()),
+        false).digest(), "the digest of the written table is the recorded one");
+    spark().sql("UPDATE ts_test.legacy_sets SET digest = '" + v1 + "' WHERE training_set_id = '"
+        + built.id() + "'");
+
+    TrainingSetResult rebuilt = sets.rebuild(built.id(), "ts_test.legacy_rebuilt");
+    assertEquals(v1, rebuilt.digest(), "a rebuild reports the digest in the recorded format");
+    assertEquals(sets.recordedDigest(built.id()), rebuilt.digest());
+    // A rerun of the same build keeps its id (and records today's format).
+    TrainingSetResult rerun = sets.build(spec(spine, table, "ts_test.legacy"), "l2", Instant.now());
+    assertEquals(built.id(), rerun.id());
+    assertEquals(1, spark().table("ts_test.legacy_sets").count());
+    assertEquals(built.digest(), sets.recordedDigest(built.id()));
+  }
 }
