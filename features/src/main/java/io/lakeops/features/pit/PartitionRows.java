@@ -118,6 +118,7 @@ final class PartitionRows {
     int[] keyStart = new int[64];
     int[] keyLength = new int[64];
     UnsafeProjection[] toUnsafe = new UnsafeProjection[featureTypes.length + 1];
+    int[] keyRows = new int[64];
     while (input.hasNext()) {
       InternalRow row = input.next();
       long h = row.getLong(0);
@@ -186,7 +187,14 @@ final class PartitionRows {
           keyLong[id] = integral;
         }
       }
+      if (id == keyRows.length) {
+        keyRows = Arrays.copyOf(keyRows, id * 2);
+      }
+      keyRows[id]++;
       int i = rows.add();
+      if ((i & 0xffff) == 0xffff) {
+        rows.checkMemory(part, expectedRows, keyRows);
+      }
       int at = i * STRIDE;
       rows.order[i] = order(h, t);
       long[] rec = rows.rec;
@@ -207,6 +215,56 @@ final class PartitionRows {
     }
     rows.sort();
     return rows;
+  }
+
+  /** Test hook: when positive, the bytes a partition may hold instead of its share of the heap. */
+  static volatile long memoryShareForTesting = 0;
+
+  /** Bytes a loaded row takes besides its payload, sorting included (records, sort arrays). */
+  private static final long ROW_BYTES = 8 + 8L * STRIDE + 4 + 8L * STRIDE + 12;
+
+  /**
+   * This task's share of the executor's memory: 60% of the heap over its task slots
+   * ({@code spark.executor.cores} / {@code spark.task.cpus}; the processors when unset).
+   */
+  static long memoryShare() {
+    if (memoryShareForTesting > 0) {
+      return memoryShareForTesting;
+    }
+    int slots = 1;
+    org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+    if (env != null) {
+      int cores = env.conf().getInt("spark.executor.cores", Runtime.getRuntime().availableProcessors());
+      slots = Math.max(1, cores / Math.max(1, env.conf().getInt("spark.task.cpus", 1)));
+    }
+    return (long) (0.6 * Runtime.getRuntime().maxMemory() / slots);
+  }
+
+  /**
+   * Stops the task with a clear error before it runs out of memory: when the partition holds
+   * more than twice the rows the sample planned and more bytes (records, sort arrays, payloads)
+   * than the task's share of the heap. A partition of the planned size never stops here.
+   */
+  void checkMemory(int part, int expectedRows, int[] keyRows) {
+    long bytes = ROW_BYTES * size + arenaBytes;
+    long share = memoryShare();
+    if (size <= 2L * expectedRows || bytes <= share) {
+      return;
+    }
+    int heaviest = 0;
+    for (int k = 1; k < keys.size(); k++) {
+      heaviest = keyRows[k] > keyRows[heaviest] ? k : heaviest;
+    }
+    throw new IllegalStateException(String.format(java.util.Locale.ROOT, "Point-in-time join: "
+        + "partition %d of the match holds %,d rows (%,d MB) so far, against about %,d planned from "
+        + "the sample, and more than this task's share of the heap (%,d MB); it was stopped "
+        + "before running out of memory. Its heaviest entity key %s has %,d of those rows. A "
+        + "key that heavy which the sample missed (it reads 5%% of each feature table's file "
+        + "splits; a table clustered by entity key can hide a hot key) stays in one partition; "
+        + "otherwise more partitions help (lakeops.training-sets.partitions, or "
+        + "PitOptions.withPartitions). More memory per task also helps: larger executors, or "
+        + "fewer cores per executor.", part, size, bytes >> 20, expectedRows, share >> 20,
+        Arrays.toString(keys.get(heaviest)), keyRows[heaviest]));
   }
 
   private static UnsafeRow unsafe(InternalRow row, UnsafeProjection[] projections, int slot,

@@ -2,12 +2,24 @@ package io.lakeops.features.pit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.Test;
 
 /** The in-memory radix sort and the long index, against the JDK's sort and HashMap. */
@@ -107,7 +119,7 @@ class PartitionRowsTest {
         values[i] = i % 3 == 0 ? null : i % 2 == 0 ? (Object) (i * 1.5) : (Object) i;
       }
       long actual = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(type)
-          .apply(new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(values)).getSizeInBytes();
+          .apply(new GenericInternalRow(values)).getSizeInBytes();
       assertEquals(actual, PointInTimeJoin.fixedSize(type), fields + " fields");
     }
     assertEquals(-1, PointInTimeJoin.fixedSize(new org.apache.spark.sql.types.StructType()
@@ -150,5 +162,42 @@ class PartitionRowsTest {
       assertEquals(oracle.getOrDefault(id, -1).intValue(), index.get(id));
     }
     assertArrayEquals(new int[] {-1}, new int[] {new LongIndex(1).get(5)});
+  }
+
+  /**
+   * A partition far above the planned size (a hot key the sample missed) stops with an error
+   * naming the partition and its heaviest key before it runs out of memory; one of the planned
+   * size loads whatever the memory share.
+   */
+  @Test
+  void aPartitionFarAboveItsPlannedSizeStopsWithAClearErrorInsteadOfRunningOutOfMemory() {
+    StructType spine = new StructType().add("s", DataTypes.LongType);
+    StructType features = new StructType().add("f", DataTypes.DoubleType);
+    RangeBounds one = RangeBounds.of(List.of(), 1);
+    int n = 70_000;
+    // Feature rows in the layout PartitionRows reads: h, k0, t, kind, grp, created, ver, rid, sp, f0.
+    Supplier<Iterator<InternalRow>> rows = () -> IntStream.range(0, n).mapToObj(i -> {
+      String key = i % 10 == 0 ? "k" + i : "hot";
+      Object[] v = {(long) (key.hashCode() & 0x7fffff), UTF8String.fromString(key), 1_000_000L * i,
+          0, 0, 0L, 1L, (long) i, null, new GenericInternalRow(new Object[] {1.5})};
+      return (InternalRow) new GenericInternalRow(v);
+    }).iterator();
+    DataType[] keyTypes = {DataTypes.StringType};
+    StructType[] groups = {features};
+    try {
+      PartitionRows.memoryShareForTesting = 1;
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, 1000));
+      String m = e.getMessage();
+      assertTrue(m.startsWith("Point-in-time join: partition 0 of the match holds 65,536 rows"), m);
+      assertTrue(m.contains("about 1,000 planned"), m);
+      assertTrue(m.contains("heaviest entity key [hot] has 58,982 of those rows"), m);
+      // As planned (or a share of the heap that holds it): loaded.
+      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, n).size);
+      PartitionRows.memoryShareForTesting = 0;
+      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, 1000).size);
+    } finally {
+      PartitionRows.memoryShareForTesting = 0;
+    }
   }
 }
