@@ -260,7 +260,8 @@ final class PartitionRows {
         + "the sample, and more than this task's share of the heap (%,d MB); it was stopped "
         + "before running out of memory. Its heaviest entity key %s has %,d of those rows. A "
         + "key that heavy which the sample missed (it reads 5%% of each feature table's file "
-        + "splits; a table clustered by entity key can hide a hot key) stays in one partition; "
+        + "splits, and the Delta file statistics of files holding one key only) stays in one "
+        + "partition; "
         + "otherwise more partitions help (lakeops.training-sets.partitions, or "
         + "PitOptions.withPartitions). More memory per task also helps: larger executors, or "
         + "fewer cores per executor.", part, size, bytes >> 20, expectedRows, share >> 20,

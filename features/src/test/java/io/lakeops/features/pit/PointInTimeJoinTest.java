@@ -406,6 +406,82 @@ public class PointInTimeJoinTest extends SparkTestBase {
     }
   }
 
+  /**
+   * A table clustered by entity key: the hot key fills the two largest of 42 files, which the
+   * split sample (5%: 3 splits, the same seed every run) does not read, and its 10 spine rows
+   * alone do not make it hot. From Delta's file statistics the join knows it, so the bounds split
+   * it by time and rows are carried; with the statistics switched off nothing is split. The
+   * result equals the oracle both ways.
+   */
+  @Test
+  void aHotKeyInWholeFilesThatTheSampleMissesIsFoundInTheFileStatistics() {
+    Random random = new Random(11);
+    List<Row> cold = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      long t = BASE + (long) (random.nextDouble() * 200 * HOUR);
+      cold.add(RowFactory.create("c" + random.nextInt(200), ts(t), ts(t), (double) i, "cold"));
+    }
+    List<Row> hot = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      long t = BASE + i * (200 * HOUR / 20_000);
+      hot.add(RowFactory.create("hot", ts(t), ts(t), 10_000.0 + i, "hot"));
+    }
+    String table = "pit_test.features_" + TABLES.incrementAndGet();
+    spark().sql("CREATE DATABASE IF NOT EXISTS pit_test");
+    try {
+      spark().createDataFrame(cold, FEATURES).repartition(40).writeTo(table).using("delta")
+          .tableProperty("delta.enableRowTracking", "true").create();
+      spark().createDataFrame(hot, FEATURES).repartition(2).writeTo(table).append();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    assertEquals(2, spark().sql("SELECT DISTINCT input_file_name() FROM " + table
+        + " WHERE customer = 'hot'").count(), "the hot key fills two files");
+    List<Row> spineRows = new ArrayList<>();
+    for (int i = 0; i < 310; i++) {
+      long t = BASE + (long) (random.nextDouble() * 220 * HOUR);
+      spineRows.add(RowFactory.create(i, i < 10 ? "hot" : "c" + random.nextInt(220), 1, ts(t), 0));
+    }
+    List<FeatureRow> oracleRows = oracleRows(table, "customer", List.of("amount"));
+    // One file per split, so that the sample reads 3 of 42 (not one split holding them all).
+    String maxBytes = spark().conf().get("spark.sql.files.maxPartitionBytes");
+    String openCost = spark().conf().get("spark.sql.files.openCostInBytes");
+    spark().conf().set("spark.sql.files.maxPartitionBytes", "1m");
+    spark().conf().set("spark.sql.files.openCostInBytes", "1m");
+    try {
+      for (boolean statistics : new boolean[] {false, true}) {
+        PointInTimeJoin.fileStatisticsForTesting = statistics;
+        PitResult result = PointInTimeJoin.join(spark(), spark().createDataFrame(spineRows, SPINE),
+            "at", List.of(new FeatureRequest("c", table, null, List.of("customer"),
+                List.of("customer"), List.of(new FeatureRequest.Feature("amount", "amount")),
+                Duration.ofHours(6))), PitOptions.defaults().withPartitions(8));
+        List<Row> out = result.rows().collectAsList();
+        assertEquals(spineRows.size(), out.size(), "rows out == rows in");
+        Map<Integer, Row> byId = new HashMap<>();
+        out.forEach(r -> byId.put(r.getInt(0), r));
+        int hotMatched = 0;
+        for (Row s : spineRows) {
+          FeatureRow expected = oracle(oracleRows, s.get(1), micros(s.getTimestamp(3)),
+              6 * HOUR, false);
+          Row r = byId.get(s.getInt(0));
+          assertEquals(expected == null ? null : expected.values().get(0), r.get(5),
+              "statistics " + statistics + ", spine row " + s);
+          hotMatched += expected != null && "hot".equals(s.get(1)) ? 1 : 0;
+        }
+        assertTrue(hotMatched > 5, "the hot key's spine rows must match: " + hotMatched);
+        if (statistics) {
+          assertTrue(result.carriedRows() > 0, "the hot key must be split by time");
+        } else {
+          assertEquals(0, result.carriedRows(), "the premise: the sample alone misses the hot key");
+        }
+      }
+    } finally {
+      PointInTimeJoin.fileStatisticsForTesting = true;
+      spark().conf().set("spark.sql.files.maxPartitionBytes", maxBytes);
+      spark().conf().set("spark.sql.files.openCostInBytes", openCost);
+    }
+  }
+
   @Test
   void carriedRowsComeFromEarlierPartitionsOfTheSameEntity() {
     // One entity only: a feature row at hour 0, spine rows every hour for 100 hours, and 8
