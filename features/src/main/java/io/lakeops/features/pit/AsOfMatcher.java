@@ -74,8 +74,7 @@ final class AsOfMatcher implements Serializable {
    * without a match), then per group the matched row's event and created time (micros).
    */
   Iterator<InternalRow> answers(int part, Iterator<InternalRow> input, Carry carry) {
-    PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
-        bounds, null, expectedRows);
+    PartitionRows rows = PartitionRows.load(part, input, keyTypes, bounds, null, expectedRows);
     Long carriedHash = bounds.splitsBelow(part) ? bounds.hashBelow(part) : null;
     return new Pass(rows, part, carriedHash, carry, true);
   }
@@ -89,8 +88,7 @@ final class AsOfMatcher implements Serializable {
       return Collections.emptyIterator();
     }
     long hash = bounds.hashBelow(part + 1);
-    PartitionRows rows = PartitionRows.load(part, input, keyTypes, spineType, featureTypes,
-        bounds, hash, expectedRows);
+    PartitionRows rows = PartitionRows.load(part, input, keyTypes, bounds, hash, expectedRows);
     Pass pass = new Pass(rows, part, null, null, false);
     while (pass.hasNext()) {
       pass.next();
@@ -107,13 +105,17 @@ final class AsOfMatcher implements Serializable {
           values.add(rows.payloadBytes(c[Staircase.PAYLOAD]));
         }
       }
-      out.add(new EndState(part, rows.keys.get(e.getKey()).clone(), cands, values));
+      out.add(new EndState(part, rows.keyBytes(e.getKey()), cands, values));
     }
+    rows.release();
     return out.iterator();
   }
 
-  /** The candidates one entity of a split hash left at the end of a partition. */
-  record EndState(int part, Object[] key, List<long[]> candidates, List<byte[]> values)
+  /**
+   * The candidates one entity (its key bytes, {@link MatchRecords}) of a split hash left at the
+   * end of a partition.
+   */
+  record EndState(int part, byte[] key, List<long[]> candidates, List<byte[]> values)
       implements Serializable {}
 
   /**
@@ -124,7 +126,7 @@ final class AsOfMatcher implements Serializable {
    */
   static final class Carry implements Serializable {
     private static final long serialVersionUID = 1L;
-    private final Map<Integer, Map<List<Object>, Staircase[]>> states = new HashMap<>();
+    private final Map<Integer, Map<String, Staircase[]>> states = new HashMap<>();
     private final Map<Integer, List<byte[]>> values = new HashMap<>();
     private long rows;
 
@@ -140,11 +142,11 @@ final class AsOfMatcher implements Serializable {
           continue;
         }
         long hash = bounds.hashBelow(p);
-        Map<List<Object>, Staircase[]> byKey = new HashMap<>();
+        Map<String, Staircase[]> byKey = new HashMap<>();
         List<byte[]> carried = new ArrayList<>();
         for (int q = p - 1; q >= 0; q--) {
           for (EndState e : byPart.getOrDefault(q, List.of())) {
-            Staircase[] state = byKey.computeIfAbsent(Arrays.asList(e.key()),
+            Staircase[] state = byKey.computeIfAbsent(keyString(e.key()),
                 k -> matcher.newState());
             for (int i = 0; i < e.candidates().size(); i++) {
               long[] c = e.candidates().get(i);
@@ -167,10 +169,15 @@ final class AsOfMatcher implements Serializable {
       return carry;
     }
 
-    /** A copy of the state carried into {@code part} for {@code key}, or null. */
-    Staircase[] state(int part, Object[] key) {
-      Map<List<Object>, Staircase[]> byKey = states.get(part);
-      Staircase[] s = byKey == null ? null : byKey.get(Arrays.asList(key));
+    /** Key bytes as a map key (each byte one char: equal exactly when the bytes are). */
+    private static String keyString(byte[] key) {
+      return new String(key, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** A copy of the state carried into {@code part} for {@code key} (its bytes), or null. */
+    Staircase[] state(int part, byte[] key) {
+      Map<String, Staircase[]> byKey = states.get(part);
+      Staircase[] s = byKey == null ? null : byKey.get(keyString(key));
       if (s == null) {
         return null;
       }
@@ -233,8 +240,16 @@ final class AsOfMatcher implements Serializable {
       while (out.isEmpty() && pos < in.size) {
         fill();
       }
+      if (out.isEmpty() && emit && !released) {
+        // The rows handed out point into the partition's arena, but the consumer (the scan of
+        // the answers, an UnsafeProjection) has copied each before asking for the next.
+        released = true;
+        in.release();
+      }
       return !out.isEmpty();
     }
+
+    private boolean released;
 
     @Override
     public InternalRow next() {
@@ -327,7 +342,7 @@ final class AsOfMatcher implements Serializable {
       currentKey = k;
       state = run.computeIfAbsent(k, x -> {
         if (carry != null && carriedHash != null && currentHash == carriedHash) {
-          Staircase[] s = carry.state(part, in.keys.get(x));
+          Staircase[] s = carry.state(part, in.keyBytes(x));
           if (s != null) {
             return s;
           }

@@ -1,18 +1,12 @@
 package io.lakeops.features.pit;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.StringType;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.array.ByteArrayMethods;
-import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * One range partition of the point-in-time join's rows, held as primitive records plus an arena
@@ -34,10 +28,7 @@ import org.apache.spark.unsafe.types.UTF8String;
  * under {@link PointInTimeJoin#ROWS_PER_PARTITION} rows and {@link
  * PointInTimeJoin#BYTES_PER_PARTITION} estimated bytes.
  *
- * <p>Input layout: key hash, key columns {@code 1..k}, time (micros), kind (0 feature, 1 spine),
- * group index, created (micros), commit version, row id, spine payload (struct), then one struct
- * of feature values per group (set only in that group's rows), then anything (the route
- * column of the exchange, not read).
+ * <p>Input: the records of {@link MatchRecords}, as the shuffle hands them over.
  */
 final class PartitionRows {
 
@@ -56,8 +47,15 @@ final class PartitionRows {
   /** The packed sort long of each row ({@link #order}), sorted in place by {@link #sort}. */
   long[] order;
   long[] rec;
-  /** The distinct keys of the partition (Spark's internal values); rows refer to them by id. */
-  final List<Object[]> keys = new ArrayList<>();
+  /** The distinct keys of the partition, as bytes; rows refer to them by id. */
+  private final DataType[] keyTypes;
+  private byte[] keyData = new byte[1 << 16];
+  private int keyDataUsed;
+  private int[] keyStart = new int[64];
+  private int[] keyLength = new int[64];
+  /** The previous key with the same hash, or -1. */
+  private int[] nextSameHash = new int[64];
+  private int keyCount;
 
   private static final int CHUNK = 1 << 22;
   private byte[][] chunks = new byte[8][];
@@ -66,10 +64,11 @@ final class PartitionRows {
   private long arenaBytes;
 
   /** Sized for {@code expectedRows} (growing past them copies the arrays, which is garbage). */
-  PartitionRows(int expectedRows) {
+  PartitionRows(int expectedRows, DataType[] keyTypes) {
+    this.keyTypes = keyTypes.clone();
     int n = Math.max(1024, expectedRows);
-    order = new long[n];
-    rec = new long[n * STRIDE];
+    order = ArrayPool.longs(n);
+    rec = ArrayPool.longs(n * STRIDE);
   }
 
   static int kind(long meta) {
@@ -93,100 +92,42 @@ final class PartitionRows {
   }
 
   /**
-   * Loads and sorts a partition.
+   * Loads and sorts a partition of {@link MatchRecords} records.
    *
    * @param onlyHash when not null, only rows of this key hash are kept (the others are read and
    *     skipped)
    * @param expectedRows the rows the partition is expected to hold (from the sample)
    */
   static PartitionRows load(int part, Iterator<InternalRow> input, DataType[] keyTypes,
-      StructType spineType, StructType[] featureTypes, RangeBounds bounds, Long onlyHash,
-      int expectedRows) {
-    PartitionRows rows = new PartitionRows(onlyHash == null ? expectedRows : 1024);
-    int keys = keyTypes.length;
-    // Key interning by key hash: nearly always one key per hash, so one comparison per row. A
-    // single string or integral key (the usual entity id) is compared in place, against a
-    // compact copy of the partition's keys: no object per row, no pointer chasing.
+      RangeBounds bounds, Long onlyHash, int expectedRows) {
+    PartitionRows rows = new PartitionRows(onlyHash == null ? expectedRows : 1024, keyTypes);
+    // Key interning by key hash: nearly always one key per hash, so one comparison of the key
+    // bytes per row against a compact copy of the partition's keys.
     LongIndex firstKeyOfHash = new LongIndex(1024);
-    int[] nextSameHash = new int[64];
-    Object[] probe = new Object[keys];
-    int mode = keys != 1 ? GENERIC : keyTypes[0] instanceof StringType ? STRING
-        : integral(keyTypes[0]) ? INTEGRAL : GENERIC;
-    long[] keyLong = new long[64];
-    byte[] keyData = new byte[mode == STRING ? 1 << 16 : 0];
-    int keyDataUsed = 0;
-    int[] keyStart = new int[64];
-    int[] keyLength = new int[64];
-    UnsafeProjection[] toUnsafe = new UnsafeProjection[featureTypes.length + 1];
     int[] keyRows = new int[64];
     while (input.hasNext()) {
-      InternalRow row = input.next();
-      long h = row.getLong(0);
-      long t = row.getLong(keys + 1);
+      UnsafeRow record = (UnsafeRow) input.next();
+      Object base = record.getBaseObject();
+      long at = record.getBaseOffset();
+      long word = Platform.getLong(base, at);
+      long h = word >>> 32;
+      long t = Platform.getLong(base, at + 8);
       int expected = bounds.partition(h, t);
       if (expected != part) {
         throw new IllegalStateException("Point-in-time join: a row with key hash " + h
             + " and time " + t + " reached partition " + part + " instead of " + expected
-            + "; the exchange did not partition as planned (is spark.sql.shuffle.partitions "
-            + "or adaptive execution changing the partition count?)");
+            + "; the shuffle did not partition as planned");
       }
       if (onlyHash != null && h != onlyHash) {
         continue;
       }
-      int first = firstKeyOfHash.get(h);
-      int id = first;
-      UTF8String string = null;
-      long integral = 0;
-      if (mode == STRING) {
-        string = row.getUTF8String(1);
-        int n = string.numBytes();
-        while (id >= 0 && !(keyLength[id] == n && ByteArrayMethods.arrayEquals(keyData,
-            Platform.BYTE_ARRAY_OFFSET + keyStart[id], string.getBaseObject(), string.getBaseOffset(), n))) {
-          id = nextSameHash[id];
-        }
-      } else if (mode == INTEGRAL) {
-        integral = readIntegral(row, 1, keyTypes[0]);
-        while (id >= 0 && keyLong[id] != integral) {
-          id = nextSameHash[id];
-        }
-      } else {
-        for (int i = 0; i < keys; i++) {
-          probe[i] = row.get(i + 1, keyTypes[i]);
-        }
-        while (id >= 0 && !sameKey(rows.keys.get(id), probe)) {
-          id = nextSameHash[id];
-        }
-      }
-      if (id < 0) {
-        // A copy: input rows (and the strings in them) are reused.
-        Object[] k = new Object[keys];
-        for (int i = 0; i < keys; i++) {
-          Object v = mode == GENERIC ? probe[i] : row.get(i + 1, keyTypes[i]);
-          k[i] = v instanceof UTF8String u ? u.clone() : v;
-        }
-        id = rows.keys.size();
-        rows.keys.add(k);
-        if (id == nextSameHash.length) {
-          nextSameHash = Arrays.copyOf(nextSameHash, id * 2);
-          keyLong = Arrays.copyOf(keyLong, id * 2);
-          keyStart = Arrays.copyOf(keyStart, id * 2);
-          keyLength = Arrays.copyOf(keyLength, id * 2);
-        }
-        nextSameHash[id] = first;
-        firstKeyOfHash.put(h, id);
-        if (mode == STRING) {
-          int n = string.numBytes();
-          if (keyDataUsed + n > keyData.length) {
-            keyData = Arrays.copyOf(keyData, Math.max(keyData.length * 2, keyDataUsed + n));
-          }
-          string.writeToMemory(keyData, Platform.BYTE_ARRAY_OFFSET + keyDataUsed);
-          keyStart[id] = keyDataUsed;
-          keyLength[id] = n;
-          keyDataUsed += n;
-        } else if (mode == INTEGRAL) {
-          keyLong[id] = integral;
-        }
-      }
+      int kind = (int) (word & 0xff);
+      int header = MatchRecords.headerWords(kind);
+      long lengths = Platform.getLong(base, at + 8L * header);
+      int keyLength = (int) (lengths >>> 32);
+      int payloadLength = (int) lengths;
+      long keyAt = at + 8L * (header + 1);
+      int id = rows.internKey(h, base, keyAt, keyLength, firstKeyOfHash);
       if (id == keyRows.length) {
         keyRows = Arrays.copyOf(keyRows, id * 2);
       }
@@ -195,26 +136,66 @@ final class PartitionRows {
       if ((i & 0xffff) == 0xffff) {
         rows.checkMemory(part, expectedRows, keyRows);
       }
-      int at = i * STRIDE;
+      int r = i * STRIDE;
       rows.order[i] = order(h, t);
       long[] rec = rows.rec;
-      rec[at + TIME] = t;
-      if (row.getInt(keys + 2) == 0) {
-        int g = row.getInt(keys + 3);
-        rec[at + CREATED] = row.getLong(keys + 4);
-        rec[at + VERSION] = row.getLong(keys + 5);
-        rec[at + ROW_ID] = row.getLong(keys + 6);
-        rec[at + META] = (long) id << 32 | (long) g << 8;
-        rec[at + PTR] = rows.store(unsafe(row.getStruct(keys + 8 + g, featureTypes[g].size()),
-            toUnsafe, g + 1, featureTypes[g]));
-      } else {
-        rec[at + META] = (long) id << 32 | 1;
-        rec[at + PTR] = rows.store(unsafe(row.getStruct(keys + 7, spineType.size()), toUnsafe, 0,
-            spineType));
+      rec[r + TIME] = t;
+      if (kind == MatchRecords.KIND_FEATURE) {
+        rec[r + CREATED] = Platform.getLong(base, at + 16);
+        rec[r + VERSION] = Platform.getLong(base, at + 24);
+        rec[r + ROW_ID] = Platform.getLong(base, at + 32);
       }
+      rec[r + META] = (long) id << 32 | (word & 0xffffff);
+      rec[r + PTR] = rows.store(base, keyAt + MatchRecords.pad8(keyLength), payloadLength);
     }
     rows.sort();
     return rows;
+  }
+
+  /**
+   * The id of the key at {@code (base, at)}, {@code length} bytes, of key hash {@code h}: an
+   * existing one when the partition has it, else a new one.
+   */
+  private int internKey(long h, Object base, long at, int length, LongIndex firstKeyOfHash) {
+    int first = firstKeyOfHash.get(h);
+    int id = first;
+    while (id >= 0 && !(keyLength[id] == length && ByteArrayMethods.arrayEquals(keyData,
+        Platform.BYTE_ARRAY_OFFSET + keyStart[id], base, at, length))) {
+      id = nextSameHash[id];
+    }
+    if (id >= 0) {
+      return id;
+    }
+    id = keyCount++;
+    if (id == nextSameHash.length) {
+      nextSameHash = Arrays.copyOf(nextSameHash, id * 2);
+      keyStart = Arrays.copyOf(keyStart, id * 2);
+      keyLength = Arrays.copyOf(keyLength, id * 2);
+    }
+    if (keyDataUsed + length > keyData.length) {
+      keyData = Arrays.copyOf(keyData, Math.max(keyData.length * 2, keyDataUsed + length));
+    }
+    Platform.copyMemory(base, at, keyData, Platform.BYTE_ARRAY_OFFSET + keyDataUsed, length);
+    keyStart[id] = keyDataUsed;
+    keyLength[id] = length;
+    keyDataUsed += length;
+    nextSameHash[id] = first;
+    firstKeyOfHash.put(h, id);
+    return id;
+  }
+
+  /** The bytes of key {@code id} (see {@link MatchRecords}). */
+  byte[] keyBytes(int id) {
+    return Arrays.copyOfRange(keyData, keyStart[id], keyStart[id] + keyLength[id]);
+  }
+
+  /** The values of key {@code id}, for messages. */
+  Object[] keyValues(int id) {
+    return MatchRecords.keyValues(keyBytes(id), keyTypes);
+  }
+
+  int keyCount() {
+    return keyCount;
   }
 
   /** Test hook: when positive, the bytes a partition may hold instead of its share of the heap. */
@@ -252,7 +233,7 @@ final class PartitionRows {
       return;
     }
     int heaviest = 0;
-    for (int k = 1; k < keys.size(); k++) {
+    for (int k = 1; k < keyCount; k++) {
       heaviest = keyRows[k] > keyRows[heaviest] ? k : heaviest;
     }
     throw new IllegalStateException(String.format(java.util.Locale.ROOT, "Point-in-time join: "
@@ -265,34 +246,22 @@ final class PartitionRows {
         + "otherwise more partitions help (lakeops.training-sets.partitions, or "
         + "PitOptions.withPartitions). More memory per task also helps: larger executors, or "
         + "fewer cores per executor.", part, size, bytes >> 20, expectedRows, share >> 20,
-        Arrays.toString(keys.get(heaviest)), keyRows[heaviest]));
+        Arrays.toString(keyValues(heaviest)), keyRows[heaviest]));
   }
 
-  private static UnsafeRow unsafe(InternalRow row, UnsafeProjection[] projections, int slot,
-      StructType type) {
-    if (row instanceof UnsafeRow u) {
-      return u;
-    }
-    if (projections[slot] == null) {
-      projections[slot] = UnsafeProjection.create(type);
-    }
-    return projections[slot].apply(row);
-  }
-
-  /** Copies a payload into the arena and returns its address. */
-  long store(UnsafeRow row) {
-    int size = row.getSizeInBytes();
+  /** Copies a payload ({@code size} bytes at {@code (base, offset)}) into the arena; returns its address. */
+  long store(Object base, long offset, int size) {
     int need = size + 8;
     if (chunkCount == 0 || used + need > chunks[chunkCount - 1].length) {
       if (chunkCount == chunks.length) {
         chunks = Arrays.copyOf(chunks, chunkCount * 2);
       }
-      chunks[chunkCount++] = new byte[Math.max(CHUNK, need)];
+      chunks[chunkCount++] = ArrayPool.bytes(Math.max(CHUNK, need));
       used = 0;
     }
     byte[] c = chunks[chunkCount - 1];
     Platform.putLong(c, Platform.BYTE_ARRAY_OFFSET + used, size);
-    row.writeToMemory(c, Platform.BYTE_ARRAY_OFFSET + used + 8);
+    Platform.copyMemory(base, offset, c, Platform.BYTE_ARRAY_OFFSET + used + 8, size);
     long address = (long) (chunkCount - 1) << 32 | used;
     used += need;
     arenaBytes += need;
@@ -317,56 +286,36 @@ final class PartitionRows {
     return Arrays.copyOfRange(c, at + 8, at + 8 + size);
   }
 
+  /**
+   * Returns the partition's arrays to {@link ArrayPool}, once nothing reads its records or
+   * payloads any more; the object is unusable afterwards.
+   */
+  void release() {
+    ArrayPool.release(order);
+    ArrayPool.release(rec);
+    for (int i = 0; i < chunkCount; i++) {
+      ArrayPool.release(chunks[i]);
+      chunks[i] = null;
+    }
+    order = null;
+    rec = null;
+    chunkCount = 0;
+  }
+
   long arenaBytes() {
     return arenaBytes;
   }
 
-  private static final int GENERIC = 0;
-  private static final int STRING = 1;
-  private static final int INTEGRAL = 2;
-
-  private static boolean integral(DataType type) {
-    return type instanceof org.apache.spark.sql.types.IntegralType
-        || type instanceof org.apache.spark.sql.types.DateType
-        || type instanceof org.apache.spark.sql.types.TimestampType
-        || type instanceof org.apache.spark.sql.types.TimestampNTZType
-        || type instanceof org.apache.spark.sql.types.BooleanType;
-  }
-
-  /** An integral, date, timestamp or boolean key column as a long (equal exactly when equal). */
-  private static long readIntegral(InternalRow row, int ordinal, DataType type) {
-    if (type instanceof org.apache.spark.sql.types.LongType
-        || type instanceof org.apache.spark.sql.types.TimestampType
-        || type instanceof org.apache.spark.sql.types.TimestampNTZType) {
-      return row.getLong(ordinal);
-    }
-    if (type instanceof org.apache.spark.sql.types.IntegerType
-        || type instanceof org.apache.spark.sql.types.DateType) {
-      return row.getInt(ordinal);
-    }
-    if (type instanceof org.apache.spark.sql.types.ShortType) {
-      return row.getShort(ordinal);
-    }
-    if (type instanceof org.apache.spark.sql.types.ByteType) {
-      return row.getByte(ordinal);
-    }
-    return row.getBoolean(ordinal) ? 1 : 0;
-  }
-
-  /** Key columns are never null here (rows with a null key do not enter the join). */
-  private static boolean sameKey(Object[] a, Object[] b) {
-    for (int i = 0; i < a.length; i++) {
-      if (!a[i].equals(b[i])) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private int add() {
-    if (size == order.length) {
-      order = Arrays.copyOf(order, size * 2);
-      rec = Arrays.copyOf(rec, size * 2 * STRIDE);
+    if (size == order.length || (size + 1) * STRIDE > rec.length) {
+      long[] o = ArrayPool.longs(size * 2);
+      long[] r = ArrayPool.longs(size * 2 * STRIDE);
+      System.arraycopy(order, 0, o, 0, size);
+      System.arraycopy(rec, 0, r, 0, size * STRIDE);
+      ArrayPool.release(order);
+      ArrayPool.release(rec);
+      order = o;
+      rec = r;
     }
     return size++;
   }
@@ -400,7 +349,9 @@ final class PartitionRows {
       hashMin = hMin;
       secondBits = bits;
     }
+    long[] unsorted = rec;
     rec = sortAndGather(order, rec, STRIDE, size, secondBits);
+    ArrayPool.release(unsorted);
   }
 
   /** The key hash of row {@code i} (after {@link #sort}: of the i-th row in order). */
@@ -426,7 +377,7 @@ final class PartitionRows {
    * (one hash: usually tens of rows, in cache) sorted by its low bits on its own. Stable.
    */
   static long[] sortAndGather(long[] keys, long[] records, int stride, int n, int runBits) {
-    int[] index = new int[n];
+    int[] index = ArrayPool.ints(n);
     for (int i = 0; i < n; i++) {
       index[i] = i;
     }
@@ -434,7 +385,7 @@ final class PartitionRows {
     if (runBits > 0) {
       sortRuns(keys, index, n, runBits);
     }
-    long[] out = new long[n * stride];
+    long[] out = ArrayPool.longs(n * stride);
     for (int p = 0; p < n; p++) {
       int from = index[p] * stride;
       int to = p * stride;
@@ -442,6 +393,7 @@ final class PartitionRows {
         out[to + j] = records[from + j];
       }
     }
+    ArrayPool.release(index);
     return out;
   }
 
@@ -529,8 +481,8 @@ final class PartitionRows {
         continue;
       }
       if (dstK == null) {
-        dstK = new long[n];
-        dstV = new int[n];
+        dstK = ArrayPool.longs(n);
+        dstV = ArrayPool.ints(n);
       }
       int sum = 0;
       for (int x = 0; x < radix; x++) {
@@ -555,6 +507,13 @@ final class PartitionRows {
     if (srcK != keys) {
       System.arraycopy(srcK, 0, keys, 0, n);
       System.arraycopy(srcV, 0, values, 0, n);
+      // The buffers are the pair that is not the caller's.
+      dstK = srcK;
+      dstV = srcV;
+    }
+    if (dstK != null) {
+      ArrayPool.release(dstK);
+      ArrayPool.release(dstV);
     }
   }
 }

@@ -17,17 +17,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.ShuffledRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.UnsafeRowSerializer;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import scala.Product2;
 
 /**
  * Point-in-time join of a spine (entity keys, a time, anything else) with feature tables, the
@@ -107,15 +110,44 @@ public final class PointInTimeJoin {
     return org.apache.spark.sql.delta.DeltaLog.forTable(spark, id);
   }
 
-  /** A table as of a Delta version, with its row tracking metadata as {@code __rid}, {@code __ver}. */
-  static Dataset<Row> readPinned(SparkSession spark, String table, long version) {
-    return spark.sql("SELECT *, _metadata.row_id AS __rid, _metadata.row_commit_version AS __ver FROM "
+  /**
+   * A table as of a Delta version, with its row tracking metadata as {@code __rid}, {@code __ver},
+   * read through {@code scans} ({@link #scanSession}).
+   */
+  static Dataset<Row> readPinned(SparkSession scans, String table, long version) {
+    return scans.sql("SELECT *, _metadata.row_id AS __rid, _metadata.row_commit_version AS __ver FROM "
         + table + " VERSION AS OF " + version);
   }
 
+  /**
+   * The session the feature tables are read through: a clone of the caller's (same configuration
+   * and catalog) whose optimizer inlines Delta's row tracking struct. Delta's {@code
+   * GenerateRowIDs} rule puts a projection over the scan that rebuilds the whole {@code _metadata}
+   * struct (file path, name, size, ..., and the row id and commit version as {@code coalesce}s of
+   * the materialised and the default values), after Spark's operator optimisation; Spark's {@code
+   * CollapseProject} then refuses to inline a struct read by two non-trivial fields, so every
+   * feature row built two structs of 11 boxed fields, two of them strings: a sixth of the join's
+   * time in a profile. Inlining (always, in this session's last optimiser batch, then simplifying
+   * the field reads) leaves only the five row tracking fields, read once each.
+   */
+  private SparkSession scanSession() {
+    if (scans == null) {
+      scans = spark.cloneSession();
+      scans.conf().set("spark.sql.optimizer.collapseProjectAlwaysInline", "true");
+      List<org.apache.spark.sql.catalyst.rules.Rule<org.apache.spark.sql.catalyst.plans.logical.LogicalPlan>>
+          rules = List.of(org.apache.spark.sql.catalyst.optimizer.CollapseProject$.MODULE$,
+              org.apache.spark.sql.catalyst.optimizer.SimplifyExtractValueOps$.MODULE$);
+      scans.experimental().extraOptimizations_$eq(
+          scala.collection.JavaConverters.asScalaBuffer(rules).toSeq());
+    }
+    return scans;
+  }
+
+  private SparkSession scans;
+
   private Dataset<Row> pinned(FeatureRequest r) {
     return pinnedTables.computeIfAbsent(r.table() + "@" + r.version(),
-        k -> readPinned(spark, r.table(), r.version()));
+        k -> readPinned(scanSession(), r.table(), r.version()));
   }
 
   private PitResult run(Dataset<Row> spine, String spineTime, List<FeatureRequest> requests) {
@@ -335,22 +367,15 @@ public final class PointInTimeJoin {
     double estimatedRows = spineSample.weight();
     double estimatedBytes = spineSample.weight() * (RECORD_BYTES + spineSample.payloadBytes());
 
-    List<Column> spineRow = new ArrayList<>();
-    spineRow.add(keyHash(spineKeyColumns).as("h"));
-    for (int i = 0; i < spineKeys.size(); i++) {
-      spineRow.add(spineKeyColumns.get(i).as("k" + i));
-    }
-    spineRow.add(col(T).as("t"));
-    spineRow.add(lit(1).as("kind"));
-    spineRow.add(lit(null).cast(DataTypes.IntegerType).as("grp"));
-    spineRow.add(lit(null).cast(DataTypes.LongType).as("created"));
-    spineRow.add(lit(null).cast(DataTypes.LongType).as("ver"));
-    spineRow.add(lit(null).cast(DataTypes.LongType).as("rid"));
-    spineRow.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
-    for (int gi = 0; gi < groups.size(); gi++) {
-      spineRow.add(lit(null).cast(featureTypes.get(gi)).as("f" + gi));
-    }
-    Dataset<Row> union = spine.where(keysPresent).select(spineRow.toArray(new Column[0]));
+    // The map side's inputs, laid out as MatchRecords.Writer reads them: key hash, time,
+    // [created, version, row id], the key columns, the payload columns.
+    List<Column> spineIn = new ArrayList<>();
+    spineIn.add(keyHash(spineKeyColumns).as("h"));
+    spineIn.add(col(T).as("t"));
+    spineIn.addAll(aliased(spineKeyColumns, "k"));
+    spineIn.addAll(aliased(spinePayload, "p"));
+    Dataset<Row> spineInput = spine.where(keysPresent).select(spineIn.toArray(new Column[0]));
+    List<Dataset<Row>> groupInputs = new ArrayList<>();
     long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
@@ -359,21 +384,15 @@ public final class PointInTimeJoin {
           : usable(pinned(r), r, minT, maxT, ttl[gi]);
       List<Column> cols = new ArrayList<>();
       cols.add(keyHash(keyColumns(r)).as("h"));
-      cols.addAll(aliased(keyColumns(r), "k"));
       cols.add(expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"));
-      cols.add(lit(0).as("kind"));
-      cols.add(lit(gi).as("grp"));
       // A row without created_ts is never "known"; in point-in-time mode it sorts last on ties.
       cols.add(functions.coalesce(expr("unix_micros(" + FeatureGroup.CREATED_TS + ")"),
           lit(Long.MAX_VALUE)).as("created"));
       cols.add(col("__ver").cast(DataTypes.LongType).as("ver"));
       cols.add(col("__rid").cast(DataTypes.LongType).as("rid"));
-      cols.add(lit(null).cast(spineType).as("sp"));
-      for (int other = 0; other < groups.size(); other++) {
-        cols.add(other == gi ? struct(featureValues(r)).as("f" + other)
-            : lit(null).cast(featureTypes.get(other)).as("f" + other));
-      }
-      union = union.unionByName(rows.select(cols.toArray(new Column[0])));
+      cols.addAll(aliased(keyColumns(r), "k"));
+      cols.addAll(Arrays.asList(featureValues(r)));
+      groupInputs.add(rows.select(cols.toArray(new Column[0])));
       if (minT != null) {
         // A few of the table's input partitions (file splits): the others are never read.
         describe("sample key ranges of " + r.group());
@@ -414,19 +433,22 @@ public final class PointInTimeJoin {
     AsOfMatcher matcher = new AsOfMatcher(keyTypes.toArray(new DataType[0]), spineType,
         featureTypes.toArray(new StructType[0]), ttl, options.asKnownAt(), bounds,
         (int) Math.min(ROWS_PER_PARTITION, Math.ceil(1.1 * estimatedRows / partitions)));
-    // One shuffle of the spine and all groups' rows, range-partitioned by (key hash, time); no
-    // Spark sort: each partition is loaded and sorted in memory by the pass (PartitionRows).
-    // The route column stays in the shuffled rows (last, never read): dropping it would add a
-    // projection that copies every row after the exchange (a tenth of the match's time).
+    // One shuffle of the spine and all groups' rows as compact records (MatchRecords), each sent
+    // to its range partition of (key hash, time); no Spark sort: each partition is loaded and
+    // sorted in memory by the pass (PartitionRows).
     describe("match " + groupNames(pinned, groups) + " on " + spineKeys);
-    JavaRDD<InternalRow> shuffled = union
-        .withColumn(ROUTE, PitFunctions.route(bounds, col("h"), col("t")))
-        .repartition(partitions, col(ROUTE))
-        .queryExecution().toRdd().toJavaRDD();
-    if (shuffled.getNumPartitions() != partitions) {
-      throw new IllegalStateException("Point-in-time join: the exchange has "
-          + shuffled.getNumPartitions() + " partitions, expected " + partitions);
+    DataType[] keyTypeArray = keyTypes.toArray(new DataType[0]);
+    JavaRDD<Product2<Integer, InternalRow>> records = records(spineInput,
+        new MatchRecords.Writer(MatchRecords.KIND_SPINE, 0, keyTypeArray, spineType, bounds));
+    for (int gi = 0; gi < groups.size(); gi++) {
+      records = records.union(records(groupInputs.get(gi), new MatchRecords.Writer(
+          MatchRecords.KIND_FEATURE, gi, keyTypeArray, featureTypes.get(gi), bounds)));
     }
+    ShuffledRDD<Integer, InternalRow, InternalRow> exchange = new ShuffledRDD<>(records.rdd(),
+        new MatchRecords.ByPartition(partitions), TAG_INT, TAG_ROW, TAG_ROW);
+    // Spark SQL's serializer of UnsafeRows: a length and the bytes of each record.
+    exchange.setSerializer(new UnsafeRowSerializer(1, null));
+    JavaRDD<scala.Tuple2<Integer, InternalRow>> shuffled = exchange.toJavaRDD();
     // Hot hashes split by time: what their entities leave at the end of each partition (a few
     // rows each) is carried to the start of the next. The shuffle's output is read again by the
     // match, not recomputed.
@@ -438,11 +460,13 @@ public final class PointInTimeJoin {
     if (split) {
       describe("carry split entities of " + groupNames(pinned, groups));
       ends = shuffled.mapPartitionsWithIndex(
-          (Integer p, Iterator<InternalRow> it) -> matcher.endStates(p, it), true).collect();
+          (Integer p, Iterator<scala.Tuple2<Integer, InternalRow>> it) -> matcher.endStates(p,
+              values(it)), true).collect();
     }
     AsOfMatcher.Carry carry = AsOfMatcher.Carry.of(ends, matcher);
     JavaRDD<InternalRow> answers = shuffled.mapPartitionsWithIndex(
-        (Integer p, Iterator<InternalRow> it) -> matcher.answers(p, it, carry), true);
+        (Integer p, Iterator<scala.Tuple2<Integer, InternalRow>> it) -> matcher.answers(p,
+            values(it), carry), true);
 
     // Each group's features travel as one struct (no per-value boxing), expanded by a projection.
     StructType answerSchema = new StructType().add("sp", spineType, true);
@@ -485,7 +509,31 @@ public final class PointInTimeJoin {
     return values.toArray(new Column[0]);
   }
 
-  private static final String ROUTE = "__lakeops_route";
+  private static final scala.reflect.ClassTag<Integer> TAG_INT =
+      scala.reflect.ClassTag$.MODULE$.apply(Integer.class);
+  private static final scala.reflect.ClassTag<InternalRow> TAG_ROW =
+      scala.reflect.ClassTag$.MODULE$.apply(InternalRow.class);
+
+  /** The records of one input of the match, each with its target partition. */
+  private static JavaRDD<Product2<Integer, InternalRow>> records(Dataset<Row> input,
+      MatchRecords.Writer writer) {
+    return input.queryExecution().toRdd().toJavaRDD().mapPartitions(writer::records);
+  }
+
+  /** The records of a shuffle's output. */
+  private static Iterator<InternalRow> values(Iterator<scala.Tuple2<Integer, InternalRow>> it) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      @Override
+      public InternalRow next() {
+        return it.next()._2();
+      }
+    };
+  }
 
   /** Column prefix of the per-group feature structs in the answer rows. */
   private static final String FEATURES = "__lakeops_f";

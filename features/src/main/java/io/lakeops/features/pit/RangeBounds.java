@@ -5,28 +5,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.spark.unsafe.hash.Murmur3_x86_32;
 
 /**
  * Range partitioning of the point-in-time join's rows by (key hash, time), with bounds the join
  * computes itself from small samples (so no extra pass over the feature tables, as Spark's
  * {@code repartitionByRange} would make to sample its input).
  *
- * <p>A row goes to partition {@code p} = the number of bounds {@code <=} its (hash, time). The
- * exchange itself is Spark's hash partitioning of one integer column: {@link #route} gives, for
- * each partition, an integer whose Murmur3 hash (seed 42, as {@code HashPartitioning} computes
- * it) lands in that partition, so the rows keep Tungsten's shuffle and its sort, and the pass
- * checks that every row arrived where this class put it.
+ * <p>A row goes to partition {@code p} = the number of bounds {@code <=} its (hash, time): the
+ * map side of the shuffle sends each record there ({@link MatchRecords}), and the pass checks that
+ * every row arrived where this class put it.
  */
 final class RangeBounds implements Serializable {
 
   private static final long serialVersionUID = 1L;
-  /** Spark's hash partitioning: {@code pmod(murmur3(columns, 42), n)}. */
-  private static final int SPARK_HASH_SEED = 42;
 
   private final long[] hashes;
   private final long[] times;
-  private final int[] route;
+  private final int partitions;
   /**
    * For each bucket of {@link #BUCKET_BITS} high bits of a hash in {@code [0, 2^23)}: the bounds
    * with a smaller hash ({@code below[b]}) and with a hash in the bucket or smaller
@@ -41,7 +36,7 @@ final class RangeBounds implements Serializable {
   private RangeBounds(long[] hashes, long[] times, int partitions) {
     this.hashes = hashes;
     this.times = times;
-    this.route = routes(partitions);
+    this.partitions = partitions;
   }
 
   private int[] below() {
@@ -146,13 +141,8 @@ final class RangeBounds implements Serializable {
     return lo;
   }
 
-  /** The value to hash-partition on so that the row lands in {@code partition}. */
-  int route(int partition) {
-    return route[partition];
-  }
-
   int partitions() {
-    return route.length;
+    return partitions;
   }
 
   int bounds() {
@@ -161,27 +151,5 @@ final class RangeBounds implements Serializable {
 
   long[][] boundsForTesting() {
     return new long[][] {hashes.clone(), times.clone()};
-  }
-
-  /** For each partition, the smallest non-negative int that Spark's hash partitioning sends there. */
-  static int[] routes(int partitions) {
-    int[] route = new int[partitions];
-    Arrays.fill(route, -1);
-    int found = 0;
-    for (int v = 0; found < partitions; v++) {
-      int p = sparkPartition(v, partitions);
-      if (route[p] < 0) {
-        route[p] = v;
-        found++;
-      }
-    }
-    return route;
-  }
-
-  /** What {@code HashPartitioning(Seq(intColumn), n)} computes for a non-null int. */
-  static int sparkPartition(int value, int partitions) {
-    int h = Murmur3_x86_32.hashInt(value, SPARK_HASH_SEED);
-    int mod = h % partitions;
-    return mod < 0 ? mod + partitions : mod;
   }
 }

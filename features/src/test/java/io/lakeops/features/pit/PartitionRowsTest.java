@@ -19,6 +19,7 @@ import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.Product2;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.Test;
 
@@ -74,7 +75,7 @@ class PartitionRowsTest {
     SplittableRandom random = new SplittableRandom(13);
     for (int round = 0; round < 50; round++) {
       int n = random.nextInt(1, 4000);
-      PartitionRows rows = new PartitionRows(n);
+      PartitionRows rows = new PartitionRows(n, new DataType[] {DataTypes.StringType});
       rows.order = new long[n];
       rows.rec = new long[n * PartitionRows.STRIDE];
       rows.size = n;
@@ -171,31 +172,34 @@ class PartitionRowsTest {
    */
   @Test
   void aPartitionFarAboveItsPlannedSizeStopsWithAClearErrorInsteadOfRunningOutOfMemory() {
-    StructType spine = new StructType().add("s", DataTypes.LongType);
     StructType features = new StructType().add("f", DataTypes.DoubleType);
     RangeBounds one = RangeBounds.of(List.of(), 1);
     int n = 70_000;
-    // Feature rows in the layout PartitionRows reads: h, k0, t, kind, grp, created, ver, rid, sp, f0.
-    Supplier<Iterator<InternalRow>> rows = () -> IntStream.range(0, n).mapToObj(i -> {
-      String key = i % 10 == 0 ? "k" + i : "hot";
-      Object[] v = {(long) (key.hashCode() & 0x7fffff), UTF8String.fromString(key), 1_000_000L * i,
-          0, 0, 0L, 1L, (long) i, null, new GenericInternalRow(new Object[] {1.5})};
-      return (InternalRow) new GenericInternalRow(v);
-    }).iterator();
     DataType[] keyTypes = {DataTypes.StringType};
-    StructType[] groups = {features};
+    MatchRecords.Writer writer = new MatchRecords.Writer(MatchRecords.KIND_FEATURE, 0, keyTypes,
+        features, one);
+    // Feature rows as the writer reads them (h, t, created, ver, rid, k0, f0), as shuffle records.
+    Supplier<Iterator<InternalRow>> rows = () -> {
+      Iterator<Product2<Integer, InternalRow>> records = writer.records(IntStream.range(0, n).mapToObj(i -> {
+        String key = i % 10 == 0 ? "k" + i : "hot";
+        Object[] v = {(long) (key.hashCode() & 0x7fffff), 1_000_000L * i, 0L, 1L, (long) i,
+            UTF8String.fromString(key), 1.5};
+        return (InternalRow) new GenericInternalRow(v);
+      }).iterator());
+      return IntStream.range(0, n).mapToObj(i -> (InternalRow) records.next()._2().copy()).iterator();
+    };
     try {
       PartitionRows.memoryShareForTesting = 1;
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, 1000));
+          () -> PartitionRows.load(0, rows.get(), keyTypes, one, null, 1000));
       String m = e.getMessage();
       assertTrue(m.startsWith("Point-in-time join: partition 0 of the match holds 65,536 rows"), m);
       assertTrue(m.contains("about 1,000 planned"), m);
       assertTrue(m.contains("heaviest entity key [hot] has 58,982 of those rows"), m);
       // As planned (or a share of the heap that holds it): loaded.
-      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, n).size);
+      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, one, null, n).size);
       PartitionRows.memoryShareForTesting = 0;
-      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, spine, groups, one, null, 1000).size);
+      assertEquals(n, PartitionRows.load(0, rows.get(), keyTypes, one, null, 1000).size);
     } finally {
       PartitionRows.memoryShareForTesting = 0;
     }
