@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.struct;
 
 import io.lakeops.features.definition.FeatureGroup;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.HashMap;
@@ -355,17 +356,67 @@ public final class PointInTimeJoin {
     int partitions = options.partitions() > 0 ? options.partitions()
         : Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
 
-    // One job over the spine: its row count, the time range of the rows with keys, and a sample
-    // of their (key hash, time) for the range bounds.
-    describe("spine statistics and key ranges");
-    Sampled spineSample = sample(spine.select(functions.when(keysPresent, keyHash(spineKeyColumns)).as("h"),
-        functions.when(keysPresent, col(T)).as("t"), struct(spinePayload.toArray(new Column[0]))),
-        partitions, 1, 1.0);
+    long[] ttl = new long[groups.size()];
+    for (int gi = 0; gi < groups.size(); gi++) {
+      Duration d = pinned.get(groups.get(gi)).ttl();
+      ttl[gi] = d.toSeconds() * 1_000_000L + d.getNano() / 1000;
+    }
+    // One job for the statistics that place the range bounds: the spine's row count, the time
+    // range of its rows with keys, and a sample of their (key hash, time); a sample of a few file
+    // splits of each feature table; the tables' file statistics (single-key files).
+    describe("spine statistics and key ranges of " + groupNames(pinned, groups));
+    Dataset<Row> spineStatistics = spine.select(functions.when(keysPresent,
+        keyHash(spineKeyColumns)).as("h"), functions.when(keysPresent, col(T)).as("t"),
+        struct(spinePayload.toArray(new Column[0])));
+    List<Sampler> samplers = new ArrayList<>();
+    samplers.add(sampler(0, spineStatistics.queryExecution().toRdd().toJavaRDD(),
+        spineStatistics.schema(), partitions, 1, 1.0, 8 + 3 * 8));
+    List<Dataset<Row>> fileStatistics = new ArrayList<>();
+    for (int gi = 0; gi < groups.size(); gi++) {
+      FeatureRequest r = pinned.get(groups.get(gi));
+      // Narrow: the keys and event time only (a struct of fixed-width values has one size; only
+      // other ones are read and measured). Rows out of the spine's time range are dropped from
+      // the sample afterwards, as the range is not known yet.
+      long fixed = fixedSize(featureTypes.get(gi));
+      Dataset<Row> narrow = notNull(pinned(r), r).select(keyHash(keyColumns(r)).as("h"),
+          expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"),
+          fixed >= 0 ? lit(null).cast(featureTypes.get(gi)) : struct(featureValues(r)));
+      samplers.add(sampler(1 + gi, narrow.queryExecution().toRdd().toJavaRDD(), narrow.schema(),
+          partitions, 100 + gi, FEATURE_SAMPLE_SHARE, 8 + 3 * 8));
+      fileStatistics.add(fileStatisticsForTesting ? singleKeyFiles(gi, r, keyTypes) : null);
+    }
+    Statistics statistics = statistics(samplers, fileStatistics);
+    Sampled spineSample = statistics.samples().get(0);
     Long minT = spineSample.minT();
     Long maxT = spineSample.maxT();
     List<RangeBounds.Point> points = new ArrayList<>(spineSample.points());
     double estimatedRows = spineSample.weight();
     double estimatedBytes = spineSample.weight() * (RECORD_BYTES + spineSample.payloadBytes());
+    for (int gi = 0; minT != null && gi < groups.size(); gi++) {
+      long from = minT - ttl[gi];
+      Sampled s = statistics.samples().get(1 + gi);
+      long fixed = fixedSize(featureTypes.get(gi));
+      // Keys that fill whole files (a table clustered by key) are counted from the statistics
+      // instead: the split sample misses such a file 19 times in 20, or, when it reads one,
+      // extrapolates that file's key to every split it did not read.
+      Map<Long, List<RangeBounds.Point>> known = points(
+          statistics.singleKeyFiles().getOrDefault(gi, Map.of()), from, maxT);
+      double weight = 0;
+      for (RangeBounds.Point p : s.points()) {
+        if (p.time() >= from && p.time() <= maxT && !known.containsKey(p.hash())) {
+          points.add(p);
+          weight += p.weight();
+        }
+      }
+      for (List<RangeBounds.Point> ps : known.values()) {
+        for (RangeBounds.Point p : ps) {
+          points.add(p);
+          weight += p.weight();
+        }
+      }
+      estimatedRows += weight;
+      estimatedBytes += weight * (RECORD_BYTES + (fixed >= 0 ? fixed : s.payloadBytes()));
+    }
 
     // The map side's inputs, laid out as MatchRecords.Writer reads them: key hash, time,
     // [created, version, row id], the key columns, the payload columns.
@@ -376,10 +427,8 @@ public final class PointInTimeJoin {
     spineIn.addAll(aliased(spinePayload, "p"));
     Dataset<Row> spineInput = spine.where(keysPresent).select(spineIn.toArray(new Column[0]));
     List<Dataset<Row>> groupInputs = new ArrayList<>();
-    long[] ttl = new long[groups.size()];
     for (int gi = 0; gi < groups.size(); gi++) {
       FeatureRequest r = pinned.get(groups.get(gi));
-      ttl[gi] = r.ttl().toSeconds() * 1_000_000L + r.ttl().getNano() / 1000;
       Dataset<Row> rows = minT == null ? pinned(r).limit(0)
           : usable(pinned(r), r, minT, maxT, ttl[gi]);
       List<Column> cols = new ArrayList<>();
@@ -393,38 +442,9 @@ public final class PointInTimeJoin {
       cols.addAll(aliased(keyColumns(r), "k"));
       cols.addAll(Arrays.asList(featureValues(r)));
       groupInputs.add(rows.select(cols.toArray(new Column[0])));
-      if (minT != null) {
-        // A few of the table's input partitions (file splits): the others are never read.
-        describe("sample key ranges of " + r.group());
-        // A struct of fixed-width values has one size; only other ones are read and measured.
-        long fixed = fixedSize(featureTypes.get(gi));
-        Sampled s = sample(rows.select(keyHash(keyColumns(r)).as("h"),
-            expr("unix_micros(" + FeatureGroup.EVENT_TS + ")").as("t"),
-            fixed >= 0 ? lit(null).cast(featureTypes.get(gi)) : struct(featureValues(r))),
-            partitions, 100 + gi, FEATURE_SAMPLE_SHARE);
-        // Keys that fill whole files (a table clustered by key) are counted from the statistics
-        // instead: the split sample misses such a file 19 times in 20, or, when it reads one,
-        // extrapolates that file's key to every split it did not read.
-        Map<Long, List<RangeBounds.Point>> known = fileStatisticsForTesting
-            ? singleKeyFiles(r, keyTypes, minT - ttl[gi], maxT) : Map.of();
-        double weight = s.weight();
-        for (RangeBounds.Point p : s.points()) {
-          if (known.containsKey(p.hash())) {
-            weight -= p.weight();
-          } else {
-            points.add(p);
-          }
-        }
-        for (List<RangeBounds.Point> ps : known.values()) {
-          for (RangeBounds.Point p : ps) {
-            points.add(p);
-            weight += p.weight();
-          }
-        }
-        estimatedRows += weight;
-        estimatedBytes += weight * (RECORD_BYTES + (fixed >= 0 ? fixed : s.payloadBytes()));
-      }
     }
+    List<JavaRDD<InternalRow>> groupRdds = new ArrayList<>();
+    groupInputs.forEach(input -> groupRdds.add(input.queryExecution().toRdd().toJavaRDD()));
     if (options.partitions() <= 0) {
       partitions = (int) Math.max(partitions, Math.max(Math.ceil(estimatedRows / ROWS_PER_PARTITION),
           Math.ceil(estimatedBytes / BYTES_PER_PARTITION)));
@@ -441,8 +461,8 @@ public final class PointInTimeJoin {
     JavaRDD<Product2<Integer, InternalRow>> records = records(spineInput,
         new MatchRecords.Writer(MatchRecords.KIND_SPINE, 0, keyTypeArray, spineType, bounds));
     for (int gi = 0; gi < groups.size(); gi++) {
-      records = records.union(records(groupInputs.get(gi), new MatchRecords.Writer(
-          MatchRecords.KIND_FEATURE, gi, keyTypeArray, featureTypes.get(gi), bounds)));
+      records = records.union(groupRdds.get(gi).mapPartitions(new MatchRecords.Writer(
+          MatchRecords.KIND_FEATURE, gi, keyTypeArray, featureTypes.get(gi), bounds)::records));
     }
     ShuffledRDD<Integer, InternalRow, InternalRow> exchange = new ShuffledRDD<>(records.rdd(),
         new MatchRecords.ByPartition(partitions), TAG_INT, TAG_ROW, TAG_ROW);
@@ -556,11 +576,16 @@ public final class PointInTimeJoin {
   private static Dataset<Row> usable(Dataset<Row> table, FeatureRequest r, long minT, long maxT,
       long ttl) {
     Column t = expr("unix_micros(" + FeatureGroup.EVENT_TS + ")");
+    return notNull(table, r).where(t.leq(lit(maxT)).and(t.geq(lit(minT - ttl))));
+  }
+
+  /** Feature rows with keys and event time. */
+  private static Dataset<Row> notNull(Dataset<Row> table, FeatureRequest r) {
     Column present = col(FeatureGroup.EVENT_TS).isNotNull();
     for (String k : r.entityKeys()) {
       present = present.and(col("`" + k + "`").isNotNull());
     }
-    return table.where(present.and(t.leq(lit(maxT))).and(t.geq(lit(minT - ttl))));
+    return table.where(present);
   }
 
   /** Test hook: false to place the range bounds from the samples alone. */
@@ -584,8 +609,7 @@ public final class PointInTimeJoin {
    * whose statistics are not exact values (timestamps hold milliseconds; strings of 32 or more
    * characters are truncated).
    */
-  private Map<Long, List<RangeBounds.Point>> singleKeyFiles(FeatureRequest r, List<DataType> keyTypes,
-      long from, long to) {
+  private Dataset<Row> singleKeyFiles(int group, FeatureRequest r, List<DataType> keyTypes) {
     org.apache.spark.sql.delta.Snapshot snapshot = deltaLog(spark, r.table())
         .getSnapshotAt(r.version(), scala.Option.empty(), scala.Option.empty());
     StructType stats = snapshot.statsSchema();
@@ -598,11 +622,11 @@ public final class PointInTimeJoin {
     }
     for (String part : List.of("minValues", "maxValues", "nullCount")) {
       if (!Arrays.asList(stats.fieldNames()).contains(part)) {
-        return Map.of();
+        return null;
       }
       StructType values = (StructType) stats.apply(part).dataType();
       if (!Arrays.asList(values.fieldNames()).containsAll(physical)) {
-        return Map.of();
+        return null;
       }
     }
     Column where = col("stats.numRecords").isNotNull();
@@ -613,7 +637,7 @@ public final class PointInTimeJoin {
           || type instanceof org.apache.spark.sql.types.StringType
           || type instanceof org.apache.spark.sql.types.DateType
           || type instanceof org.apache.spark.sql.types.BooleanType)) {
-        return Map.of();
+        return null;
       }
       Column min = col("stats.minValues.`" + physical.get(i) + "`");
       Column max = col("stats.maxValues.`" + physical.get(i) + "`");
@@ -631,33 +655,40 @@ public final class PointInTimeJoin {
     Column rows = col("stats.numRecords")
         .minus(functions.coalesce(col("stats.nullCount.`" + event + "`"), lit(0L)))
         .minus(functions.coalesce(col("deletionVector.cardinality"), lit(0L)));
-    describe("file statistics of " + r.group());
-    List<Row> files = snapshot.withStats()
-        .where(where.and(tMin.isNotNull()).and(tMax.isNotNull()).and(rows.gt(0))
-            .and(tMax.geq(lit(from))).and(tMin.leq(lit(to))))
-        .select(keyHash(keys).as("h"), rows.as("rows"), tMin.as("a"), tMax.as("b"))
-        .collectAsList();
-    Map<Long, List<long[]>> byHash = new HashMap<>();
-    for (Row f : files) {
-      byHash.computeIfAbsent(f.getLong(0), h -> new ArrayList<>())
-          .add(new long[] {f.getLong(1), f.getLong(2), f.getLong(3)});
-    }
+    return snapshot.withStats()
+        .where(where.and(tMin.isNotNull()).and(tMax.isNotNull()).and(rows.gt(0)))
+        .select(lit(group).as("g"), keyHash(keys).as("h"), rows.as("rows"), tMin.as("a"),
+            tMax.as("b"));
+  }
+
+  /**
+   * Points over time of the rows of single-key files (per key hash, files as {rows, min time, max
+   * time}), clipped to [from, to].
+   */
+  private static Map<Long, List<RangeBounds.Point>> points(Map<Long, List<long[]>> files,
+      long from, long to) {
     Map<Long, List<RangeBounds.Point>> out = new HashMap<>();
-    byHash.forEach((h, list) -> {
+    files.forEach((h, all) -> {
       // Each file's rows, assumed even over its time range, clipped to [from, to].
+      List<long[]> list = new ArrayList<>();
       double total = 0;
       long lo = Long.MAX_VALUE;
       long hi = Long.MIN_VALUE;
-      for (long[] f : list) {
-        long a = Math.max(f[1], from);
-        long b = Math.min(f[2], to);
-        double share = f[2] == f[1] ? 1 : (double) (b - a) / (f[2] - f[1]);
-        f[0] = Math.round(f[0] * share);
-        f[1] = a;
-        f[2] = b;
+      for (long[] file : all) {
+        if (file[2] < from || file[1] > to) {
+          continue;
+        }
+        long a = Math.max(file[1], from);
+        long b = Math.min(file[2], to);
+        double share = file[2] == file[1] ? 1 : (double) (b - a) / (file[2] - file[1]);
+        long[] f = {Math.round(file[0] * share), a, b};
+        list.add(f);
         total += f[0];
         lo = Math.min(lo, a);
         hi = Math.max(hi, b);
+      }
+      if (list.isEmpty()) {
+        return;
       }
       int bins = (int) Math.max(1, Math.min(MAX_STATISTICS_BINS, total / ROWS_PER_STATISTICS_BIN));
       double width = Math.max(1.0, (double) (hi - lo + 1) / bins);
@@ -693,17 +724,19 @@ public final class PointInTimeJoin {
   record Sampled(List<RangeBounds.Point> points, long rows, double weight, Long minT, Long maxT,
       double payloadBytes) {}
 
+  /** One input's part of a sampling job: packed partition summaries, and their scale. */
+  private record Sampler(JavaRDD<long[]> parts, double scale) {}
+
   /**
-   * A sample of (h, t, payload) rows: a reservoir in each of a seeded random {@code share} of the
-   * input partitions (at least one; the others are not read at all), each point weighted by its
-   * partition's row count over its sample size, times partitions / partitions read. Rows with a
-   * null h or t are counted in {@code rows} only. The payload (a struct, or null when its size is
-   * known) is only measured: its size as Spark holds it, which is what a loaded partition keeps.
+   * Samples rows that start with (h, t) (long columns): a reservoir in each of a seeded random
+   * {@code share} of the input partitions (at least one; the others are not read at all), each
+   * point weighted by its partition's row count over its sample size, times partitions /
+   * partitions read. Rows with a null h or t are counted in {@code rows} only. The payload size is
+   * measured as the row's size (as Spark holds it, which is what a loaded partition keeps) less
+   * {@code overheadBytes}. Several inputs' samplers run as one job ({@link #summarize}).
    */
-  private static Sampled sample(Dataset<Row> htp, int partitions, long seed, double share) {
-    JavaRDD<InternalRow> rdd = htp.queryExecution().toRdd().toJavaRDD();
-    StructType payloadType = (StructType) htp.schema().fields()[2].dataType();
-    int payloadFields = payloadType.size();
+  private static Sampler sampler(int tag, JavaRDD<InternalRow> rdd, StructType schema,
+      int partitions, long seed, double share, int overheadBytes) {
     int total = rdd.getNumPartitions();
     int read = (int) Math.min(total, Math.max(1, Math.ceil(total * share)));
     List<Integer> order = new ArrayList<>();
@@ -714,7 +747,7 @@ public final class PointInTimeJoin {
     java.util.Set<Integer> chosen = new HashSet<>(order.subList(0, read));
     double scale = (double) total / Math.max(1, read);
     int perPartition = (int) Math.min(10_000, Math.max(64, 60L * partitions / read + 1));
-    List<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<InternalRow> it) -> {
+    JavaRDD<long[]> parts = rdd.mapPartitionsWithIndex((Integer index, Iterator<InternalRow> it) -> {
       if (!chosen.contains(index)) {
         return java.util.Collections.<long[]>emptyIterator();
       }
@@ -736,16 +769,13 @@ public final class PointInTimeJoin {
         long time = row.getLong(1);
         min = Math.min(min, time);
         max = Math.max(max, time);
-        InternalRow payload = row.isNullAt(2) ? null : row.getStruct(2, payloadFields);
-        if (payload == null) {
-          // Not measured (a fixed-width payload: the caller knows its size).
-        } else if (payload instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
-          bytes += u.getSizeInBytes();
+        if (row instanceof org.apache.spark.sql.catalyst.expressions.UnsafeRow u) {
+          bytes += Math.max(0, u.getSizeInBytes() - overheadBytes);
         } else {
           if (toUnsafe == null) {
-            toUnsafe = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(payloadType);
+            toUnsafe = org.apache.spark.sql.catalyst.expressions.UnsafeProjection.create(schema);
           }
-          bytes += toUnsafe.apply(payload).getSizeInBytes();
+          bytes += Math.max(0, toUnsafe.apply(row).getSizeInBytes() - overheadBytes);
         }
         long slot = seen < perPartition ? seen : random.nextLong(seen + 1);
         if (slot < perPartition) {
@@ -755,36 +785,77 @@ public final class PointInTimeJoin {
         seen++;
       }
       int kept = (int) Math.min(seen, perPartition);
-      long[] packed = new long[5 + 2 * kept];
-      packed[0] = rows;
-      packed[1] = seen;
-      packed[2] = min;
-      packed[3] = max;
-      packed[4] = bytes;
-      System.arraycopy(h, 0, packed, 5, kept);
-      System.arraycopy(t, 0, packed, 5 + kept, kept);
+      long[] packed = new long[6 + 2 * kept];
+      packed[0] = tag;
+      packed[1] = rows;
+      packed[2] = seen;
+      packed[3] = min;
+      packed[4] = max;
+      packed[5] = bytes;
+      System.arraycopy(h, 0, packed, 6, kept);
+      System.arraycopy(t, 0, packed, 6 + kept, kept);
       return List.of(packed).iterator();
-    }, false).collect();
-    List<RangeBounds.Point> points = new ArrayList<>();
-    long rows = 0;
-    long seen = 0;
-    long min = Long.MAX_VALUE;
-    long max = Long.MIN_VALUE;
-    long bytes = 0;
-    for (long[] p : parts) {
-      rows += p[0];
-      seen += p[1];
-      min = Math.min(min, p[2]);
-      max = Math.max(max, p[3]);
-      bytes += p[4];
-      int kept = (p.length - 5) / 2;
-      double weight = scale * p[1] / Math.max(1, kept);
-      for (int i = 0; i < kept; i++) {
-        points.add(new RangeBounds.Point(p[5 + i], p[5 + kept + i], weight));
+    }, false);
+    return new Sampler(parts, scale);
+  }
+
+  /**
+   * The samples (in the samplers' order) and, per group, the single-key files (per key hash: {rows,
+   * min time, max time}) of the statistics frames ({@link #singleKeyFiles}; null where they do not
+   * apply).
+   */
+  private record Statistics(List<Sampled> samples,
+      Map<Integer, Map<Long, List<long[]>>> singleKeyFiles) {}
+
+  /** Runs the samplers and reads the file statistics, as one job. */
+  private static Statistics statistics(List<Sampler> samplers, List<Dataset<Row>> fileStatistics) {
+    JavaRDD<long[]> all = samplers.get(0).parts();
+    for (int i = 1; i < samplers.size(); i++) {
+      all = all.union(samplers.get(i).parts());
+    }
+    for (Dataset<Row> f : fileStatistics) {
+      if (f != null) {
+        // Tagged -1 - group; rows g, h, rows, a, b.
+        all = all.union(f.queryExecution().toRdd().toJavaRDD().map(r -> new long[] {
+            -1 - r.getInt(0), r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4)}));
       }
     }
-    return new Sampled(points, rows, scale * seen, seen == 0 ? null : min, seen == 0 ? null : max,
-        seen == 0 ? 0 : (double) bytes / seen);
+    List<long[]> parts = all.collect();
+    Map<Integer, Map<Long, List<long[]>>> files = new HashMap<>();
+    for (long[] p : parts) {
+      if (p[0] < 0) {
+        files.computeIfAbsent((int) (-1 - p[0]), g -> new HashMap<>())
+            .computeIfAbsent(p[1], h -> new ArrayList<>()).add(new long[] {p[2], p[3], p[4]});
+      }
+    }
+    List<Sampled> out = new ArrayList<>();
+    for (int tag = 0; tag < samplers.size(); tag++) {
+      double scale = samplers.get(tag).scale();
+      List<RangeBounds.Point> points = new ArrayList<>();
+      long rows = 0;
+      long seen = 0;
+      long min = Long.MAX_VALUE;
+      long max = Long.MIN_VALUE;
+      long bytes = 0;
+      for (long[] p : parts) {
+        if (p[0] != tag) {
+          continue;
+        }
+        rows += p[1];
+        seen += p[2];
+        min = Math.min(min, p[3]);
+        max = Math.max(max, p[4]);
+        bytes += p[5];
+        int kept = (p.length - 6) / 2;
+        double weight = scale * p[2] / Math.max(1, kept);
+        for (int i = 0; i < kept; i++) {
+          points.add(new RangeBounds.Point(p[6 + i], p[6 + kept + i], weight));
+        }
+      }
+      out.add(new Sampled(points, rows, scale * seen, seen == 0 ? null : min,
+          seen == 0 ? null : max, seen == 0 ? 0 : (double) bytes / seen));
+    }
+    return new Statistics(out, files);
   }
 
   private static String groupNames(List<FeatureRequest> pinned, List<Integer> groups) {
