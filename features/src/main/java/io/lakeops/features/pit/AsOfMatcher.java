@@ -2,11 +2,9 @@ package io.lakeops.features.pit;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -18,11 +16,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The streaming pass of the point-in-time join over one range partition of the union of spine
- * rows and feature rows, loaded and sorted in memory by one packed long of (key hash, second)
- * ({@link PartitionRows}). The pass applies rows in (key hash, time, kind) order, feature rows
- * before spine rows at equal times (so {@code event_ts <= spine time} includes equality): rows
- * that share the packed long are buffered and ordered first. Entities that share a key hash
- * interleave in time; the pass keeps a state per entity within a run of one hash.
+ * rows and feature rows, loaded and sorted in memory by entity, then (time, kind) ({@link
+ * PartitionRows}): feature rows before spine rows at equal times, so {@code event_ts <= spine
+ * time} includes equality. The pass keeps the state of one entity at a time.
  *
  * <p>The match looks only at the partition's narrow records; the payloads (spine columns, feature
  * values) are read at the end, for each spine row and the feature rows that are its answers.
@@ -90,22 +86,21 @@ final class AsOfMatcher implements Serializable {
     long hash = bounds.hashBelow(part + 1);
     PartitionRows rows = PartitionRows.load(part, input, keyTypes, bounds, hash, expectedRows);
     Pass pass = new Pass(rows, part, null, null, false);
-    while (pass.hasNext()) {
-      pass.next();
-    }
     List<EndState> out = new ArrayList<>();
-    for (Map.Entry<Integer, Staircase[]> e : pass.run.entrySet()) {
+    while (pass.startNextKey()) {
+      while (pass.pos < pass.end) {
+        pass.apply(pass.pos++);
+      }
       List<long[]> cands = new ArrayList<>();
       List<byte[]> values = new ArrayList<>();
-      Staircase[] state = e.getValue();
-      for (int g = 0; g < state.length; g++) {
-        for (long[] c : state[g].rows()) {
+      for (int g = 0; g < pass.state.length; g++) {
+        for (long[] c : pass.state[g].rows()) {
           cands.add(new long[] {g, c[Staircase.TS], c[Staircase.CREATED], c[Staircase.VERSION],
               c[Staircase.ROW_ID]});
           values.add(rows.payloadBytes(c[Staircase.PAYLOAD]));
         }
       }
-      out.add(new EndState(part, rows.keyBytes(e.getKey()), cands, values));
+      out.add(new EndState(part, rows.keyBytes(pass.key - 1), cands, values));
     }
     rows.release();
     return out.iterator();
@@ -202,8 +197,8 @@ final class AsOfMatcher implements Serializable {
   }
 
   /**
-   * The pass over one partition. Rows with the same packed long (one key hash, one second) are
-   * put in (time, kind) order before they are applied; such groups are nearly always one row.
+   * The pass over one partition, one entity (a run of rows in (time, kind) order) at a time: the
+   * entity's state starts empty, or as carried into this partition for an entity of a split hash.
    */
   private final class Pass implements Iterator<InternalRow> {
     private final PartitionRows in;
@@ -214,18 +209,16 @@ final class AsOfMatcher implements Serializable {
     private final boolean emit;
     private final int groups = ttlMicros.length;
     private final int spineFields = spineType.size();
-    /**
-     * The answer rows of the group of rows applied last (a spine row gives one; a group is
-     * nearly always one row).
-     */
-    private final java.util.ArrayDeque<InternalRow> out = new java.util.ArrayDeque<>();
-    private int pos;
-    private boolean started;
-    private long currentHash;
-    private int currentKey;
-    private Staircase[] state;
-    /** The entities (key ids) of the current key hash and their states (usually one). */
-    final LinkedHashMap<Integer, Staircase[]> run = new LinkedHashMap<>();
+    /** The state reused for every entity that carries none in. */
+    private final Staircase[] fresh = newState();
+    /** The answer of the spine row applied last, until it is handed out. */
+    private InternalRow pending;
+    /** The next entity (key id), and the current one's rows still to apply: [pos, end). */
+    int key;
+    int pos;
+    int end;
+    Staircase[] state;
+    private boolean released;
 
     Pass(PartitionRows in, int part, Long carriedHash, Carry carry, boolean emit) {
       this.in = in;
@@ -237,76 +230,53 @@ final class AsOfMatcher implements Serializable {
 
     @Override
     public boolean hasNext() {
-      while (out.isEmpty() && pos < in.size) {
-        fill();
+      while (pending == null && (pos < end || startNextKey())) {
+        apply(pos++);
       }
-      if (out.isEmpty() && emit && !released) {
+      if (pending == null && emit && !released) {
         // The rows handed out point into the partition's arena, but the consumer (the scan of
         // the answers, an UnsafeProjection) has copied each before asking for the next.
         released = true;
         in.release();
       }
-      return !out.isEmpty();
+      return pending != null;
     }
-
-    private boolean released;
 
     @Override
     public InternalRow next() {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      return out.poll();
+      InternalRow row = pending;
+      pending = null;
+      return row;
     }
 
-    /** Applies the next group of rows with one packed sort long. */
-    private void fill() {
-      int n = in.size;
-      long order = in.order[pos];
-      int end = pos + 1;
-      while (end < n && in.order[end] == order) {
-        end++;
+    /** Moves to the next entity's run; false when there is none. */
+    boolean startNextKey() {
+      if (key >= in.keyCount()) {
+        return false;
       }
-      applyGroup(pos, end);
-      pos = end;
+      int k = key++;
+      pos = in.runStart(k);
+      end = in.runEnd(k);
+      state = null;
+      if (carry != null && carriedHash != null && in.keyHash(k) == carriedHash) {
+        state = carry.state(part, in.keyBytes(k));
+      }
+      if (state == null) {
+        for (Staircase s : fresh) {
+          s.clear();
+        }
+        state = fresh;
+      }
+      return true;
     }
 
-    /** Applies sorted positions [from, to) in (time, kind) order: feature rows first at equal times. */
-    private void applyGroup(int from, int to) {
-      long hash = in.hashAt(from);
-      if (to - from == 1) {
-        apply(hash, from);
-        return;
-      }
-      Integer[] idx = new Integer[to - from];
-      for (int i = from; i < to; i++) {
-        idx[i - from] = i;
-      }
-      long[] rec = in.rec;
-      Arrays.sort(idx, (a, b) -> {
-        int c = Long.compare(rec[a * PartitionRows.STRIDE + PartitionRows.TIME],
-            rec[b * PartitionRows.STRIDE + PartitionRows.TIME]);
-        return c != 0 ? c : Integer.compare(PartitionRows.kind(rec[a * PartitionRows.STRIDE + PartitionRows.META]),
-            PartitionRows.kind(rec[b * PartitionRows.STRIDE + PartitionRows.META]));
-      });
-      for (int i : idx) {
-        apply(hash, i);
-      }
-    }
-
-    private void apply(long hash, int i) {
+    void apply(int i) {
       long[] rec = in.rec;
       int at = i * PartitionRows.STRIDE;
       long meta = rec[at + PartitionRows.META];
-      int k = PartitionRows.keyId(meta);
-      if (!started || hash != currentHash) {
-        started = true;
-        run.clear();
-        currentHash = hash;
-        switchKey(k);
-      } else if (k != currentKey) {
-        switchKey(k);
-      }
       long t = rec[at + PartitionRows.TIME];
       if (PartitionRows.kind(meta) == 0) {
         state[PartitionRows.group(meta)].add(t, rec[at + PartitionRows.CREATED],
@@ -334,21 +304,7 @@ final class AsOfMatcher implements Serializable {
           v[2 + groups + 2 * g] = st.get(c, Staircase.CREATED);
         }
       }
-      out.add(new GenericInternalRow(v));
-    }
-
-    /** Switches to the state of entity {@code k} (a key id of the partition). */
-    private void switchKey(int k) {
-      currentKey = k;
-      state = run.computeIfAbsent(k, x -> {
-        if (carry != null && carriedHash != null && currentHash == carriedHash) {
-          Staircase[] s = carry.state(part, in.keyBytes(x));
-          if (s != null) {
-            return s;
-          }
-        }
-        return newState();
-      });
+      pending = new GenericInternalRow(v);
     }
   }
 }

@@ -11,7 +11,7 @@ import org.apache.spark.unsafe.array.ByteArrayMethods;
 /**
  * One range partition of the point-in-time join's rows, held as primitive records plus an arena
  * of the rows' payloads (the spine payload, or the feature values), and sorted in memory by
- * (key hash, second) with an LSD radix sort over a packed long.
+ * entity, then (time, kind): feature rows before spine rows at equal times.
  *
  * <p>The match only looks at the 48-byte records (keys by id, times, tie-break fields); the
  * payloads stay where they were copied, as {@link UnsafeRow} bytes, and are read only for the
@@ -19,12 +19,14 @@ import org.apache.spark.unsafe.array.ByteArrayMethods;
  *
  * <p>Why not Spark's sort: with the rows in Spark's sorter, reading them back in sorted order is a
  * random access into the whole partition's row pages per row, and those cache and TLB misses were
- * half of the pass's time in a profile (1M spine rows, 3 x 5M feature rows). Here a radix sort
- * of (sort long, index) pairs and one gather put the records in order, and the pass reads them
- * sequentially.
+ * half of the pass's time in a profile (1M spine rows, 3 x 5M feature rows). Here the entities
+ * are interned while loading (a key id per row, rows counted per key), so one counting-sort pass
+ * moves each record to its entity's run, and each run (tens of rows, in cache) is sorted by time
+ * on its own; the pass then reads the records sequentially. An entity's rows are one run, so the
+ * pass holds the state of one entity at a time.
  *
- * <p>Memory: about 120 bytes per row while sorting (a record and its sorted copy, the sort pairs)
- * plus the payload bytes; {@link PointInTimeJoin} picks enough partitions to keep a partition
+ * <p>Memory: about 100 bytes per row while sorting (a record and its sorted copy) plus the
+ * payload bytes; {@link PointInTimeJoin} picks enough partitions to keep a partition
  * under {@link PointInTimeJoin#ROWS_PER_PARTITION} rows and {@link
  * PointInTimeJoin#BYTES_PER_PARTITION} estimated bytes.
  *
@@ -44,8 +46,6 @@ final class PartitionRows {
   static final int PTR = 5;
 
   int size;
-  /** The packed sort long of each row ({@link #order}), sorted in place by {@link #sort}. */
-  long[] order;
   long[] rec;
   /** The distinct keys of the partition, as bytes; rows refer to them by id. */
   private final DataType[] keyTypes;
@@ -55,7 +55,12 @@ final class PartitionRows {
   private int[] keyLength = new int[64];
   /** The previous key with the same hash, or -1. */
   private int[] nextSameHash = new int[64];
+  /** The key hash of each key, and its rows. */
+  private long[] keyHash = new long[64];
+  private int[] keyRows = new int[64];
   private int keyCount;
+  /** After {@link #sort}: key k's rows are [runStart[k], runStart[k + 1]). */
+  private int[] runStart;
 
   private static final int CHUNK = 1 << 22;
   private byte[][] chunks = new byte[8][];
@@ -66,9 +71,7 @@ final class PartitionRows {
   /** Sized for {@code expectedRows} (growing past them copies the arrays, which is garbage). */
   PartitionRows(int expectedRows, DataType[] keyTypes) {
     this.keyTypes = keyTypes.clone();
-    int n = Math.max(1024, expectedRows);
-    order = ArrayPool.longs(n);
-    rec = ArrayPool.longs(n * STRIDE);
+    rec = ArrayPool.longs(Math.max(1024, expectedRows) * STRIDE);
   }
 
   static int kind(long meta) {
@@ -84,14 +87,6 @@ final class PartitionRows {
   }
 
   /**
-   * The packed sort long: {@code h << 40 | (floor(t / 10^6) + 2^39)}, monotone in (h, t); the
-   * seconds of any Spark timestamp (years 1 to 9999) fit in 40 bits with the offset.
-   */
-  static long order(long hash, long micros) {
-    return hash << 40 | (Math.floorDiv(micros, 1_000_000L) + (1L << 39));
-  }
-
-  /**
    * Loads and sorts a partition of {@link MatchRecords} records.
    *
    * @param onlyHash when not null, only rows of this key hash are kept (the others are read and
@@ -104,7 +99,6 @@ final class PartitionRows {
     // Key interning by key hash: nearly always one key per hash, so one comparison of the key
     // bytes per row against a compact copy of the partition's keys.
     LongIndex firstKeyOfHash = new LongIndex(1024);
-    int[] keyRows = new int[64];
     while (input.hasNext()) {
       UnsafeRow record = (UnsafeRow) input.next();
       Object base = record.getBaseObject();
@@ -128,16 +122,12 @@ final class PartitionRows {
       int payloadLength = (int) lengths;
       long keyAt = at + 8L * (header + 1);
       int id = rows.internKey(h, base, keyAt, keyLength, firstKeyOfHash);
-      if (id == keyRows.length) {
-        keyRows = Arrays.copyOf(keyRows, id * 2);
-      }
-      keyRows[id]++;
+      rows.keyRows[id]++;
       int i = rows.add();
       if ((i & 0xffff) == 0xffff) {
-        rows.checkMemory(part, expectedRows, keyRows);
+        rows.checkMemory(part, expectedRows);
       }
       int r = i * STRIDE;
-      rows.order[i] = order(h, t);
       long[] rec = rows.rec;
       rec[r + TIME] = t;
       if (kind == MatchRecords.KIND_FEATURE) {
@@ -171,7 +161,10 @@ final class PartitionRows {
       nextSameHash = Arrays.copyOf(nextSameHash, id * 2);
       keyStart = Arrays.copyOf(keyStart, id * 2);
       keyLength = Arrays.copyOf(keyLength, id * 2);
+      keyHash = Arrays.copyOf(keyHash, id * 2);
+      keyRows = Arrays.copyOf(keyRows, id * 2);
     }
+    keyHash[id] = h;
     if (keyDataUsed + length > keyData.length) {
       keyData = Arrays.copyOf(keyData, Math.max(keyData.length * 2, keyDataUsed + length));
     }
@@ -198,11 +191,26 @@ final class PartitionRows {
     return keyCount;
   }
 
+  /** The key hash of key {@code id}. */
+  long keyHash(int id) {
+    return keyHash[id];
+  }
+
+  /** After {@link #sort}: the first row of key {@code id}'s run. */
+  int runStart(int id) {
+    return runStart[id];
+  }
+
+  /** After {@link #sort}: the row after key {@code id}'s run. */
+  int runEnd(int id) {
+    return runStart[id + 1];
+  }
+
   /** Test hook: when positive, the bytes a partition may hold instead of its share of the heap. */
   static volatile long memoryShareForTesting = 0;
 
   /** Bytes a loaded row takes besides its payload, sorting included (records, sort arrays). */
-  private static final long ROW_BYTES = 8 + 8L * STRIDE + 4 + 8L * STRIDE + 12;
+  private static final long ROW_BYTES = 8L * STRIDE + 8L * STRIDE + 4;
 
   /**
    * This task's share of the executor's memory: 60% of the heap over its task slots
@@ -226,7 +234,7 @@ final class PartitionRows {
    * more than twice the rows the sample planned and more bytes (records, sort arrays, payloads)
    * than the task's share of the heap. A partition of the planned size never stops here.
    */
-  void checkMemory(int part, int expectedRows, int[] keyRows) {
+  void checkMemory(int part, int expectedRows) {
     long bytes = ROW_BYTES * size + arenaBytes;
     long share = memoryShare();
     if (size <= 2L * expectedRows || bytes <= share) {
@@ -291,13 +299,11 @@ final class PartitionRows {
    * payloads any more; the object is unusable afterwards.
    */
   void release() {
-    ArrayPool.release(order);
     ArrayPool.release(rec);
     for (int i = 0; i < chunkCount; i++) {
       ArrayPool.release(chunks[i]);
       chunks[i] = null;
     }
-    order = null;
     rec = null;
     chunkCount = 0;
   }
@@ -307,213 +313,109 @@ final class PartitionRows {
   }
 
   private int add() {
-    if (size == order.length || (size + 1) * STRIDE > rec.length) {
-      long[] o = ArrayPool.longs(size * 2);
+    if ((size + 1) * STRIDE > rec.length) {
       long[] r = ArrayPool.longs(size * 2 * STRIDE);
-      System.arraycopy(order, 0, o, 0, size);
       System.arraycopy(rec, 0, r, 0, size * STRIDE);
-      ArrayPool.release(order);
       ArrayPool.release(rec);
-      order = o;
       rec = r;
     }
     return size++;
   }
 
-  /** After {@link #sort}: the sort longs are {@code (h - hashMin) << secondBits | (s - secondMin)}. */
-  private long hashMin;
-  private int secondBits = 40;
-
   /**
-   * Sorts the rows by {@link #order}: afterwards row i is the i-th in order. The sort longs are
-   * first compacted to the bits that vary in this partition (a range of hashes, a range of
-   * seconds), which leaves fewer radix passes.
+   * Sorts the rows by entity, then (time, kind): a counting sort by key id moves each record to its
+   * entity's run in one pass; each run is then sorted on its own (its records are in cache).
    */
   void sort() {
-    if (size > 0) {
-      long seconds = (1L << 40) - 1;
-      long hMin = Long.MAX_VALUE;
-      long sMin = Long.MAX_VALUE;
-      long sMax = Long.MIN_VALUE;
-      for (int i = 0; i < size; i++) {
-        long o = order[i];
-        hMin = Math.min(hMin, o >>> 40);
-        sMin = Math.min(sMin, o & seconds);
-        sMax = Math.max(sMax, o & seconds);
-      }
-      int bits = 64 - Long.numberOfLeadingZeros(sMax - sMin);
-      for (int i = 0; i < size; i++) {
-        long o = order[i];
-        order[i] = ((o >>> 40) - hMin) << bits | ((o & seconds) - sMin);
-      }
-      hashMin = hMin;
-      secondBits = bits;
+    int keys = keyCount;
+    runStart = new int[keys + 1];
+    for (int k = 0; k < keys; k++) {
+      runStart[k + 1] = runStart[k] + keyRows[k];
     }
-    long[] unsorted = rec;
-    rec = sortAndGather(order, rec, STRIDE, size, secondBits);
-    ArrayPool.release(unsorted);
-  }
-
-  /** The key hash of row {@code i} (after {@link #sort}: of the i-th row in order). */
-  long hashAt(int i) {
-    return (order[i] >>> secondBits) + hashMin;
+    int[] next = Arrays.copyOf(runStart, keys);
+    long[] in = rec;
+    long[] out = ArrayPool.longs(Math.max(1, size) * STRIDE);
+    for (int i = 0, at = 0; i < size; i++, at += STRIDE) {
+      int to = next[keyId(in[at + META])]++ * STRIDE;
+      out[to] = in[at];
+      out[to + 1] = in[at + 1];
+      out[to + 2] = in[at + 2];
+      out[to + 3] = in[at + 3];
+      out[to + 4] = in[at + 4];
+      out[to + 5] = in[at + 5];
+    }
+    rec = out;
+    ArrayPool.release(in);
+    RunSorter sorter = new RunSorter();
+    for (int k = 0; k < keys; k++) {
+      sorter.sort(rec, runStart[k], runStart[k + 1]);
+    }
   }
 
   /**
-   * Sorts {@code keys[0..n)} (non-negative longs) ascending, in place and stably, and returns the
-   * records ({@code stride} longs per key) in the same order, as a new array. The sort moves
-   * 12-byte (key, index) pairs (least significant 11-bit digit first, skipping digits that are the
-   * same in every key); one gather then puts the records in order, so that the pass reads them
-   * sequentially. A random access per row remains in the gather, but it is a tight loop of
-   * independent loads that the CPU overlaps, not a load on the pass's critical path.
+   * Sorts runs of records by (time, kind), in place: each record's position in the run packed
+   * below its time (relative to the run's earliest) and kind, so that the JDK's primitive sort
+   * does the work; a run whose times span too much for that is sorted with a comparator.
    */
-  static long[] radixSort(long[] keys, long[] records, int stride, int n) {
-    return sortAndGather(keys, records, stride, n, 0);
-  }
+  static final class RunSorter {
+    private long[] packed = new long[64];
+    private long[] copy = new long[64 * STRIDE];
 
-  /**
-   * {@link #radixSort(long[], long[], int, int)} in two steps: an LSD radix sort on the bits from
-   * {@code runBits} up (in the pass, the key hash), then each run of keys equal in those bits
-   * (one hash: usually tens of rows, in cache) sorted by its low bits on its own. Stable.
-   */
-  static long[] sortAndGather(long[] keys, long[] records, int stride, int n, int runBits) {
-    int[] index = ArrayPool.ints(n);
-    for (int i = 0; i < n; i++) {
-      index[i] = i;
-    }
-    radixSort(keys, index, n, runBits);
-    if (runBits > 0) {
-      sortRuns(keys, index, n, runBits);
-    }
-    long[] out = ArrayPool.longs(n * stride);
-    for (int p = 0; p < n; p++) {
-      int from = index[p] * stride;
-      int to = p * stride;
-      for (int j = 0; j < stride; j++) {
-        out[to + j] = records[from + j];
+    /** Sorts records [from, to) of {@code rec}. */
+    void sort(long[] rec, int from, int to) {
+      int n = to - from;
+      if (n < 2) {
+        return;
       }
-    }
-    ArrayPool.release(index);
-    return out;
-  }
-
-  /**
-   * Sorts each run of keys that are equal from bit {@code runBits} up by the whole key, moving
-   * {@code values} along; stable. A run's low bits and positions are packed into one long each and
-   * sorted with the JDK's primitive sort; when they do not fit, the run is radix-sorted.
-   */
-  static void sortRuns(long[] keys, int[] values, int n, int runBits) {
-    long lowMask = runBits >= 64 ? -1L : (1L << runBits) - 1;
-    long[] packed = new long[64];
-    int[] moved = new int[64];
-    int from = 0;
-    while (from < n) {
-      long run = keys[from] >>> runBits;
-      int to = from + 1;
-      while (to < n && keys[to] >>> runBits == run) {
-        to++;
+      long min = Long.MAX_VALUE;
+      long max = Long.MIN_VALUE;
+      boolean sorted = true;
+      long previousTime = Long.MIN_VALUE;
+      int previousKind = 0;
+      for (int i = from; i < to; i++) {
+        long t = rec[i * STRIDE + TIME];
+        int kind = kind(rec[i * STRIDE + META]);
+        min = Math.min(min, t);
+        max = Math.max(max, t);
+        sorted &= t > previousTime || t == previousTime && kind >= previousKind;
+        previousTime = t;
+        previousKind = kind;
       }
-      int len = to - from;
-      if (len > 1) {
-        int indexBits = 32 - Integer.numberOfLeadingZeros(len - 1);
-        if (runBits + indexBits <= 63) {
-          if (packed.length < len) {
-            packed = new long[Math.max(len, 2 * packed.length)];
-            moved = new int[packed.length];
-          }
-          for (int i = 0; i < len; i++) {
-            packed[i] = (keys[from + i] & lowMask) << indexBits | i;
-            moved[i] = values[from + i];
-          }
-          Arrays.sort(packed, 0, len);
-          int indexMask = (1 << indexBits) - 1;
-          long high = run << runBits;
-          for (int i = 0; i < len; i++) {
-            values[from + i] = moved[(int) (packed[i] & indexMask)];
-            keys[from + i] = high | packed[i] >>> indexBits;
-          }
-        } else {
-          long[] k = Arrays.copyOfRange(keys, from, to);
-          int[] v = Arrays.copyOfRange(values, from, to);
-          radixSort(k, v, len, 0);
-          System.arraycopy(k, 0, keys, from, len);
-          System.arraycopy(v, 0, values, from, len);
+      if (sorted) {
+        return;
+      }
+      int indexBits = 32 - Integer.numberOfLeadingZeros(n - 1);
+      long span = max - min;
+      if (packed.length < n) {
+        packed = new long[Math.max(n, 2 * packed.length)];
+        copy = new long[packed.length * STRIDE];
+      }
+      if (span >= 0 && span < 1L << (62 - indexBits)) {
+        for (int i = 0; i < n; i++) {
+          int at = (from + i) * STRIDE;
+          packed[i] = ((rec[at + TIME] - min) << 1 | kind(rec[at + META])) << indexBits | i;
         }
+        Arrays.sort(packed, 0, n);
+        int mask = (1 << indexBits) - 1;
+        System.arraycopy(rec, from * STRIDE, copy, 0, n * STRIDE);
+        for (int i = 0; i < n; i++) {
+          System.arraycopy(copy, (int) (packed[i] & mask) * STRIDE, rec, (from + i) * STRIDE, STRIDE);
+        }
+        return;
       }
-      from = to;
-    }
-  }
-
-  /** Bits per radix digit: 6 digits cover 64 bits; digits that are the same in every key are skipped. */
-  private static final int DIGIT = 11;
-
-  /** Sorts {@code keys[0..n)} (non-negative longs) ascending, moving {@code values} along; stable. */
-  static void radixSort(long[] keys, int[] values, int n) {
-    radixSort(keys, values, n, 0);
-  }
-
-  /**
-   * Sorts {@code keys[0..n)} (non-negative longs) by their bits from {@code fromBit} up, moving
-   * {@code values} along; stable.
-   */
-  static void radixSort(long[] keys, int[] values, int n, int fromBit) {
-    int digits = (64 - fromBit + DIGIT - 1) / DIGIT;
-    int radix = 1 << DIGIT;
-    int mask = radix - 1;
-    int[][] counts = new int[digits][radix];
-    for (int i = 0; i < n; i++) {
-      long k = keys[i];
-      for (int d = 0; d < digits; d++) {
-        counts[d][(int) (k >>> (fromBit + DIGIT * d)) & mask]++;
-      }
-    }
-    long[] srcK = keys;
-    int[] srcV = values;
-    long[] dstK = null;
-    int[] dstV = null;
-    for (int d = 0; d < digits; d++) {
-      int[] c = counts[d];
-      boolean trivial = n == 0;
-      for (int x = 0; x < radix && !trivial; x++) {
-        trivial = c[x] == n;
-      }
-      if (trivial) {
-        continue;
-      }
-      if (dstK == null) {
-        dstK = ArrayPool.longs(n);
-        dstV = ArrayPool.ints(n);
-      }
-      int sum = 0;
-      for (int x = 0; x < radix; x++) {
-        int cx = c[x];
-        c[x] = sum;
-        sum += cx;
-      }
-      int shift = fromBit + DIGIT * d;
+      Integer[] order = new Integer[n];
       for (int i = 0; i < n; i++) {
-        long k = srcK[i];
-        int pos = c[(int) (k >>> shift) & mask]++;
-        dstK[pos] = k;
-        dstV[pos] = srcV[i];
+        order[i] = i;
       }
-      long[] tk = srcK;
-      srcK = dstK;
-      dstK = tk;
-      int[] tv = srcV;
-      srcV = dstV;
-      dstV = tv;
-    }
-    if (srcK != keys) {
-      System.arraycopy(srcK, 0, keys, 0, n);
-      System.arraycopy(srcV, 0, values, 0, n);
-      // The buffers are the pair that is not the caller's.
-      dstK = srcK;
-      dstV = srcV;
-    }
-    if (dstK != null) {
-      ArrayPool.release(dstK);
-      ArrayPool.release(dstV);
+      System.arraycopy(rec, from * STRIDE, copy, 0, n * STRIDE);
+      long[] c = copy;
+      Arrays.sort(order, (a, b) -> {
+        int x = Long.compare(c[a * STRIDE + TIME], c[b * STRIDE + TIME]);
+        return x != 0 ? x : Integer.compare(kind(c[a * STRIDE + META]), kind(c[b * STRIDE + META]));
+      });
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(copy, order[i] * STRIDE, rec, (from + i) * STRIDE, STRIDE);
+      }
     }
   }
 }

@@ -507,8 +507,9 @@ public final class PointInTimeJoin {
     }
     Dataset<Row> rows = spark.internalCreateDataFrame(answers.rdd(), answerSchema, false)
         .select(expanded.toArray(new Column[0]));
-    if (single) {
+    if (single && spineSample.seen() < spineSample.rows()) {
       // Spine rows without keys or time: nulls (with several key sets, the left joins give them).
+      // Only when the statistics job saw some: otherwise this would read the spine once more.
       List<Column> nulls = new ArrayList<>();
       nulls.add(struct(spinePayload.toArray(new Column[0])).as("sp"));
       for (StructField f : rows.schema().fields()) {
@@ -717,12 +718,12 @@ public final class PointInTimeJoin {
   private static final double FEATURE_SAMPLE_SHARE = 0.05;
 
   /**
-   * A sample of (h, t): the points (each standing for {@code weight} rows), the rows read, and
-   * over those with both values, their estimated total ({@code weight}), time range and mean
-   * payload size in bytes.
+   * A sample of (h, t): the points (each standing for {@code weight} rows), the rows read, those
+   * of them with both values ({@code seen}), and over those, their estimated total ({@code
+   * weight}), time range and mean payload size in bytes.
    */
-  record Sampled(List<RangeBounds.Point> points, long rows, double weight, Long minT, Long maxT,
-      double payloadBytes) {}
+  record Sampled(List<RangeBounds.Point> points, long rows, long seen, double weight, Long minT,
+      Long maxT, double payloadBytes) {}
 
   /** One input's part of a sampling job: packed partition summaries, and their scale. */
   private record Sampler(JavaRDD<long[]> parts, double scale) {}
@@ -852,7 +853,7 @@ public final class PointInTimeJoin {
           points.add(new RangeBounds.Point(p[6 + i], p[6 + kept + i], weight));
         }
       }
-      out.add(new Sampled(points, rows, scale * seen, seen == 0 ? null : min,
+      out.add(new Sampled(points, rows, seen, scale * seen, seen == 0 ? null : min,
           seen == 0 ? null : max, seen == 0 ? 0 : (double) bytes / seen));
     }
     return new Statistics(out, files);

@@ -145,6 +145,11 @@ final class Staircase implements Serializable {
     return size;
   }
 
+  /** Drops every row (the pass reuses one state for entity after entity). */
+  void clear() {
+    size = 0;
+  }
+
   /** Drops rows that are out of the TTL at {@code t} and so at every later spine time. */
   void prune(long t, long ttlMicros) {
     int n = 0;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -16,6 +17,7 @@ import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -23,89 +25,116 @@ import scala.Product2;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.Test;
 
-/** The in-memory radix sort and the long index, against the JDK's sort and HashMap. */
+/** Loading and sorting a partition, the run sort and the long index, against brute-force oracles. */
 class PartitionRowsTest {
 
   /** Spark's timestamp range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. */
   private static final long MIN_MICROS = -62_135_596_800_000_000L;
   private static final long MAX_MICROS = 253_402_300_799_999_999L;
 
+  /**
+   * Loading and sorting against a brute-force order: each entity's rows together (entities in the
+   * order they first arrive), in (time, kind) order, ties in arrival order; with colliding key
+   * hashes, keys that are prefixes of others, and times anywhere in Spark's range (so that some
+   * entities' times span too much for the packed sort).
+   */
   @Test
-  void radixSortMatchesAStableComparisonSort() {
-    SplittableRandom random = new SplittableRandom(7);
-    for (int round = 0; round < 200; round++) {
-      int n = random.nextInt(0, 3000);
-      long[] keys = new long[n];
-      int stride = 1 + round % 3;
-      long[] records = new long[n * stride];
+  void loadGroupsEachEntitysRowsInTimeThenKindOrder() {
+    SplittableRandom random = new SplittableRandom(13);
+    StructType payload = new StructType().add("v", DataTypes.LongType);
+    DataType[] keyTypes = {DataTypes.StringType};
+    RangeBounds one = RangeBounds.of(List.of(), 1);
+    for (int round = 0; round < 60; round++) {
+      int n = random.nextInt(1, 3000);
+      int keys = 1 + random.nextInt(round % 3 == 0 ? 3 : 300);
+      List<Object[]> input = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        // Packed (hash, second) longs, with many duplicates and some extreme seconds.
-        long hash = random.nextInt(0, round % 2 == 0 ? 5 : 1 << 23);
-        long micros = switch (random.nextInt(0, 6)) {
-          case 0 -> MIN_MICROS + random.nextLong(1_000_000_000L);
-          case 1 -> MAX_MICROS - random.nextLong(1_000_000_000L);
-          case 2 -> -random.nextLong(5_000_000L);
-          default -> random.nextLong(0, 10_000_000L);
+        String key = "k" + random.nextInt(keys) + (random.nextInt(10) == 0 ? "x" : "");
+        long micros = switch (round % 4) {
+          case 0 -> random.nextBoolean() ? MIN_MICROS + random.nextLong(1000) : MAX_MICROS - random.nextLong(1000);
+          case 1 -> random.nextLong(-3_000_000L, 3_000_000L);
+          default -> random.nextLong(0, 20) * 1_000_000L;
         };
-        keys[i] = PartitionRows.order(hash, micros);
-        for (int j = 0; j < stride; j++) {
-          records[i * stride + j] = i * 10L + j; // identifies the row and the field
-        }
+        int kind = random.nextInt(4) == 0 ? MatchRecords.KIND_SPINE : MatchRecords.KIND_FEATURE;
+        // Few hashes, so that distinct keys collide.
+        long hash = Math.floorMod(key.hashCode(), round % 2 == 0 ? 3 : 1 << 20);
+        input.add(new Object[] {key, micros, kind, hash, (long) i});
       }
-      Integer[] expected = new Integer[n];
+      Iterator<InternalRow> records = records(input, keyTypes, payload, one);
+      PartitionRows rows = PartitionRows.load(0, records, keyTypes, one, null, n);
+      // The oracle: stable sort by (first arrival of the key, time, kind).
+      Map<String, Integer> firstSeen = new HashMap<>();
+      input.forEach(r -> firstSeen.putIfAbsent((String) r[0], firstSeen.size()));
+      List<Object[]> expected = new ArrayList<>(input);
+      expected.sort(Comparator.<Object[]>comparingInt(r -> firstSeen.get((String) r[0]))
+          .thenComparingLong(r -> (Long) r[1]).thenComparingInt(r -> (Integer) r[2]));
+      assertEquals(n, rows.size);
+      assertEquals(firstSeen.size(), rows.keyCount());
       for (int i = 0; i < n; i++) {
-        expected[i] = i;
+        Object[] e = expected.get(i);
+        int at = i * PartitionRows.STRIDE;
+        long meta = rows.rec[at + PartitionRows.META];
+        assertEquals(e[1], rows.rec[at + PartitionRows.TIME], "round " + round + " position " + i);
+        assertEquals(e[2], PartitionRows.kind(meta), "round " + round + " position " + i);
+        assertEquals(e[0], rows.keyValues(PartitionRows.keyId(meta))[0], "round " + round + " position " + i);
+        // The row itself (its payload holds its arrival index).
+        assertEquals(e[4], rows.payload(rows.rec[at + PartitionRows.PTR], 1).getLong(0),
+            "round " + round + " position " + i);
+        int k = PartitionRows.keyId(meta);
+        assertTrue(rows.runStart(k) <= i && i < rows.runEnd(k));
+        assertEquals(e[3], rows.keyHash(k));
       }
-      long[] original = keys.clone();
-      Arrays.sort(expected, Comparator.comparingLong(i -> original[i])); // stable
-      // Whole keys, or (as the pass sorts) the high bits first and then each run of equal ones.
-      int runBits = round % 3 == 0 ? 0 : random.nextInt(1, 63);
-      records = PartitionRows.sortAndGather(keys, records, stride, n, runBits);
-      for (int i = 0; i < n; i++) {
-        assertEquals(original[expected[i]], keys[i], "round " + round + ", run bits " + runBits + ", position " + i);
-        for (int j = 0; j < stride; j++) {
-          assertEquals(expected[i] * 10L + j, records[i * stride + j], "round " + round + " position " + i);
-        }
-      }
+      rows.release();
     }
   }
 
+  /** Records as the map side writes them, from (key, micros, kind, hash, payload) rows. */
+  private static Iterator<InternalRow> records(List<Object[]> input, DataType[] keyTypes,
+      StructType payload, RangeBounds bounds) {
+    List<InternalRow> out = new ArrayList<>();
+    MatchRecords.Writer spine = new MatchRecords.Writer(MatchRecords.KIND_SPINE, 0, keyTypes, payload, bounds);
+    MatchRecords.Writer feature = new MatchRecords.Writer(MatchRecords.KIND_FEATURE, 0, keyTypes, payload, bounds);
+    for (Object[] r : input) {
+      UTF8String key = UTF8String.fromString((String) r[0]);
+      boolean isSpine = (Integer) r[2] == MatchRecords.KIND_SPINE;
+      InternalRow row = isSpine
+          ? new GenericInternalRow(new Object[] {r[3], r[1], key, r[4]})
+          : new GenericInternalRow(new Object[] {r[3], r[1], 0L, 1L, r[4], key, r[4]});
+      out.add(((UnsafeRow) (isSpine ? spine : feature).records(List.of(row).iterator()).next()._2()).copy());
+    }
+    return out.iterator();
+  }
+
+  /** A run whose times span more than the packed sort holds is sorted by a comparison. */
   @Test
-  void sortCompactsTheSortLongsAndKeepsTheOrderAndTheHashes() {
-    SplittableRandom random = new SplittableRandom(13);
-    for (int round = 0; round < 50; round++) {
-      int n = random.nextInt(1, 4000);
-      PartitionRows rows = new PartitionRows(n, new DataType[] {DataTypes.StringType});
-      rows.order = new long[n];
-      rows.rec = new long[n * PartitionRows.STRIDE];
-      rows.size = n;
-      long hashBase = random.nextInt(0, 1 << 22);
-      long[] hashes = new long[n];
-      long[] original = new long[n];
-      for (int i = 0; i < n; i++) {
-        hashes[i] = hashBase + random.nextInt(0, round % 2 == 0 ? 3 : 1 << 18);
-        long micros = round % 5 == 0 ? MIN_MICROS + random.nextLong(1L << 50)
-            : random.nextLong(-5_000_000_000L, 5_000_000_000L);
-        original[i] = PartitionRows.order(hashes[i], micros);
-        rows.order[i] = original[i];
-        rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID] = i;
+  void runSorterSortsRunsOfAnySpan() {
+    SplittableRandom random = new SplittableRandom(5);
+    PartitionRows.RunSorter sorter = new PartitionRows.RunSorter();
+    for (int round = 0; round < 200; round++) {
+      int n = random.nextInt(1, 200);
+      long[] rec = new long[(n + 2) * PartitionRows.STRIDE];
+      for (int i = 0; i < n + 2; i++) {
+        int at = i * PartitionRows.STRIDE;
+        rec[at + PartitionRows.TIME] = round % 2 == 0 ? random.nextLong(MIN_MICROS, MAX_MICROS)
+            : random.nextLong(0, 5);
+        rec[at + PartitionRows.META] = random.nextInt(2);
+        rec[at + PartitionRows.ROW_ID] = i;
       }
+      long[] before = rec.clone();
+      sorter.sort(rec, 1, n + 1);
       Integer[] expected = new Integer[n];
       for (int i = 0; i < n; i++) {
-        expected[i] = i;
+        expected[i] = i + 1;
       }
-      Arrays.sort(expected, Comparator.comparingLong(i -> original[i]));
-      rows.sort();
+      Arrays.sort(expected, Comparator.<Integer>comparingLong(i -> before[i * PartitionRows.STRIDE + PartitionRows.TIME])
+          .thenComparingLong(i -> before[i * PartitionRows.STRIDE + PartitionRows.META]));
       for (int i = 0; i < n; i++) {
-        int row = (int) rows.rec[i * PartitionRows.STRIDE + PartitionRows.ROW_ID];
-        assertEquals(original[expected[i]], original[row], "round " + round + " position " + i);
-        assertEquals(hashes[row], rows.hashAt(i), "hash at " + i);
-        if (i > 0) {
-          // Equal compacted longs exactly when the packed longs are equal.
-          int previous = (int) rows.rec[(i - 1) * PartitionRows.STRIDE + PartitionRows.ROW_ID];
-          assertEquals(original[previous] == original[row], rows.order[i - 1] == rows.order[i]);
-        }
+        assertEquals((long) expected[i], rec[(i + 1) * PartitionRows.STRIDE + PartitionRows.ROW_ID],
+            "round " + round + " position " + i);
       }
+      // The records outside the run are untouched.
+      assertEquals(0, rec[PartitionRows.ROW_ID]);
+      assertEquals(n + 1, rec[(n + 1) * PartitionRows.STRIDE + PartitionRows.ROW_ID]);
     }
   }
 
@@ -126,22 +155,6 @@ class PartitionRowsTest {
     assertEquals(-1, PointInTimeJoin.fixedSize(new org.apache.spark.sql.types.StructType()
         .add("d", org.apache.spark.sql.types.DataTypes.DoubleType)
         .add("s", org.apache.spark.sql.types.DataTypes.StringType)));
-  }
-
-  @Test
-  void orderIsMonotoneInHashThenTime() {
-    long[] micros = {MIN_MICROS, -1_500_000, -1_000_001, -1_000_000, -1, 0, 1, 999_999,
-        1_000_000, MAX_MICROS};
-    for (long h = 0; h < 3; h++) {
-      for (int i = 1; i < micros.length; i++) {
-        long a = PartitionRows.order(h, micros[i - 1]);
-        long b = PartitionRows.order(h, micros[i]);
-        assertEquals(true, a <= b, micros[i - 1] + " then " + micros[i]);
-        assertEquals(true, a >= 0);
-      }
-      assertEquals(true, PartitionRows.order(h, micros[micros.length - 1])
-          < PartitionRows.order(h + 1, micros[0]));
-    }
   }
 
   @Test
