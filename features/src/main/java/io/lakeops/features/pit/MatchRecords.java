@@ -32,22 +32,27 @@ import scala.Product2;
  * org.apache.spark.sql.execution.UnsafeRowSerializer}) sees each record as an opaque {@code
  * UnsafeRow} of those bytes, sent to the partition {@link RangeBounds} gives it.
  *
- * <p>Layout, in 8-byte words (native order, as {@link Platform} reads them):
+ * <p>Layout (numbers in native order, as {@link Platform} reads them; "varint" is 7 bits a byte,
+ * low bits first, and "zigzag" maps small negative numbers to small varints):
  * <pre>
- *   0  key hash &lt;&lt; 32 | group &lt;&lt; 8 | kind     (kind: 0 feature row, 1 spine row)
- *   1  time (micros)
+ *   8 bytes   time (micros)
+ *   4 bytes   key hash &lt;&lt; 1 | kind   (kind: 0 feature row, 1 spine row)
  *   feature rows only:
- *   2  created (micros; Long.MAX_VALUE without created_ts)
- *   3  Delta commit version
- *   4  Delta row id
- *   next: key length &lt;&lt; 32 | payload length   (bytes)
- *   then the key bytes, padded to 8, and the payload (an UnsafeRow of the spine payload or the
- *   group's feature values)
+ *     varint  group (its index in the key set)
+ *     varint  zigzag(created - time), wrapping (created: Long.MAX_VALUE without created_ts)
+ *     varint  Delta commit version
+ *     varint  Delta row id
+ *   varint    key length, then payload length (bytes)
+ *   the key bytes, then the payload (an UnsafeRow of the spine payload or the group's feature
+ *   values), then zeros to a multiple of 8 bytes (the size of an UnsafeRow)
  * </pre>
- * Key bytes: a single string key is its UTF-8 bytes; a single integral key (integers, dates,
- * timestamps, booleans) its value as a long; other keys an {@code UnsafeRow} of the key columns.
- * Equal keys have equal bytes in each of these forms (Spark's writer zeroes unused bytes), so
- * the pass compares keys as bytes.
+ * The narrow fields take about 20 bytes instead of 48 as longs: the shuffle writes, compresses and
+ * reads a sixth fewer bytes per feature row of ten doubles.
+ *
+ * <p>Key bytes: a single string key is its UTF-8 bytes; a single integral key (integers, dates,
+ * timestamps, booleans) the zigzag varint of its value; other keys an {@code UnsafeRow} of the key
+ * columns. Equal keys have equal bytes in each of these forms (Spark's writer zeroes unused
+ * bytes), so the pass compares keys as bytes.
  */
 final class MatchRecords {
 
@@ -104,7 +109,11 @@ final class MatchRecords {
       return new Object[] {UTF8String.fromBytes(key).toString()};
     }
     if (mode == KEY_INTEGRAL) {
-      long v = Platform.getLong(key, Platform.BYTE_ARRAY_OFFSET);
+      long v = 0;
+      for (int i = key.length - 1; i >= 0; i--) {
+        v = v << 7 | (key[i] & 0x7F);
+      }
+      v = unzigzag(v);
       DataType type = keyTypes[0];
       Object value = type instanceof org.apache.spark.sql.types.DateType
           ? java.time.LocalDate.ofEpochDay(v)
@@ -124,13 +133,81 @@ final class MatchRecords {
     return out;
   }
 
-  /** Words before the lengths word. */
-  static int headerWords(int kind) {
-    return kind == KIND_FEATURE ? 5 : 2;
-  }
-
   static long pad8(long n) {
     return (n + 7) & ~7L;
+  }
+
+  /** Most bytes a varint of a long takes. */
+  private static final int MAX_VARINT = 10;
+
+  /** Writes {@code v} as a varint at {@code at}; returns the offset after it. */
+  static long putVarint(Object base, long at, long v) {
+    while ((v & ~0x7FL) != 0) {
+      Platform.putByte(base, at++, (byte) ((v & 0x7F) | 0x80));
+      v >>>= 7;
+    }
+    Platform.putByte(base, at++, (byte) v);
+    return at;
+  }
+
+  static long zigzag(long v) {
+    return (v << 1) ^ (v >> 63);
+  }
+
+  static long unzigzag(long v) {
+    return (v >>> 1) ^ -(v & 1);
+  }
+
+  /**
+   * A record's fields, decoded by {@link #read}: one object reused for a partition's records.
+   */
+  static final class Fields {
+    long time;
+    long hash;
+    int kind;
+    int group;
+    long created;
+    long version;
+    long rowId;
+    long keyAt;
+    int keyLength;
+    long payloadAt;
+    int payloadLength;
+    /** The offset after the last varint read. */
+    private long at;
+
+    /** Decodes the record at {@code (base, offset)}. */
+    void read(Object base, long offset) {
+      time = Platform.getLong(base, offset);
+      int word = Platform.getInt(base, offset + 8);
+      hash = word >>> 1;
+      kind = word & 1;
+      at = offset + 12;
+      if (kind == KIND_FEATURE) {
+        group = (int) varint(base);
+        created = time + unzigzag(varint(base));
+        version = varint(base);
+        rowId = varint(base);
+      } else {
+        group = 0;
+      }
+      keyLength = (int) varint(base);
+      payloadLength = (int) varint(base);
+      keyAt = at;
+      payloadAt = at + keyLength;
+    }
+
+    private long varint(Object base) {
+      long v = 0;
+      int shift = 0;
+      byte b;
+      do {
+        b = Platform.getByte(base, at++);
+        v |= (long) (b & 0x7F) << shift;
+        shift += 7;
+      } while (b < 0);
+      return v;
+    }
   }
 
   /** The shuffle's partitioner: a record's key is its partition. */
@@ -198,8 +275,7 @@ final class MatchRecords {
      * object and its buffer are reused: the shuffle writes each one before asking for the next.
      */
     Iterator<Product2<Integer, InternalRow>> records(Iterator<InternalRow> rows) {
-      int header = headerWords(kind);
-      int keyFrom = header;
+      int keyFrom = kind == KIND_FEATURE ? 5 : 2;
       int payloadFrom = keyFrom + keyTypes.length;
       int mode = keyMode(keyTypes);
       UnsafeProjection keys = mode == KEY_GENERIC ? projection(keyFrom, keyTypes) : null;
@@ -209,7 +285,6 @@ final class MatchRecords {
         payloadTypes[i] = fields[i].dataType();
       }
       UnsafeProjection payload = projection(payloadFrom, payloadTypes);
-      long kindWord = (long) group << 8 | kind;
       DataType keyType = keyTypes[0];
       return new Iterator<>() {
         private byte[] buffer = new byte[256];
@@ -235,40 +310,55 @@ final class MatchRecords {
             keyLength = string.numBytes();
           } else if (mode == KEY_INTEGRAL) {
             integral = readIntegral(row, keyFrom, keyType);
-            keyLength = 8;
+            keyLength = 0; // measured when written
           } else {
             keyRow = keys.apply(row);
             keyLength = keyRow.getSizeInBytes();
           }
           UnsafeRow values = payload.apply(row);
           int payloadLength = values.getSizeInBytes();
-          int at = 8 * (header + 1);
-          int size = (int) (at + pad8(keyLength) + payloadLength);
-          if (size > buffer.length) {
-            buffer = new byte[Math.max(size, 2 * buffer.length)];
+          long need = 12 + 6 * MAX_VARINT + keyLength + payloadLength + 8;
+          if (need > buffer.length) {
+            buffer = new byte[(int) Math.max(need, 2L * buffer.length)];
           }
           byte[] b = buffer;
           long base = Platform.BYTE_ARRAY_OFFSET;
-          Platform.putLong(b, base, hash << 32 | kindWord);
-          Platform.putLong(b, base + 8, time);
+          Platform.putLong(b, base, time);
+          Platform.putInt(b, base + 8, (int) (hash << 1 | kind));
+          long at = base + 12;
           if (kind == KIND_FEATURE) {
-            Platform.putLong(b, base + 16, row.getLong(2));
-            Platform.putLong(b, base + 24, row.getLong(3));
-            Platform.putLong(b, base + 32, row.getLong(4));
+            at = putVarint(b, at, group);
+            at = putVarint(b, at, zigzag(row.getLong(2) - time));
+            at = putVarint(b, at, row.getLong(3));
+            at = putVarint(b, at, row.getLong(4));
           }
-          Platform.putLong(b, base + at - 8, (long) keyLength << 32 | payloadLength);
-          if ((keyLength & 7) != 0) {
-            // The key's padding is zeroed: the buffer is reused.
-            Platform.putLong(b, base + at + pad8(keyLength) - 8, 0L);
-          }
-          if (mode == KEY_STRING) {
-            string.writeToMemory(b, base + at);
-          } else if (mode == KEY_INTEGRAL) {
-            Platform.putLong(b, base + at, integral);
+          if (mode == KEY_INTEGRAL) {
+            // The key as a zigzag varint, measured first: its length comes before it.
+            long z = zigzag(integral);
+            keyLength = 1;
+            for (long v = z >>> 7; v != 0; v >>>= 7) {
+              keyLength++;
+            }
+            at = putVarint(b, at, keyLength);
+            at = putVarint(b, at, payloadLength);
+            at = putVarint(b, at, z);
           } else {
-            keyRow.writeToMemory(b, base + at);
+            at = putVarint(b, at, keyLength);
+            at = putVarint(b, at, payloadLength);
+            if (mode == KEY_STRING) {
+              string.writeToMemory(b, at);
+            } else {
+              keyRow.writeToMemory(b, at);
+            }
+            at += keyLength;
           }
-          values.writeToMemory(b, base + at + pad8(keyLength));
+          values.writeToMemory(b, at);
+          at += payloadLength;
+          int size = (int) pad8(at - base);
+          // Zeros after the payload: the buffer is reused.
+          for (long z = at; z < base + size; z++) {
+            Platform.putByte(b, z, (byte) 0);
+          }
           record.pointTo(b, size);
           pair.update(bounds.partition(hash, time), record);
           return pair;

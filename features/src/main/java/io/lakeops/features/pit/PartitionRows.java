@@ -99,29 +99,21 @@ final class PartitionRows {
     // Key interning by key hash: nearly always one key per hash, so one comparison of the key
     // bytes per row against a compact copy of the partition's keys.
     LongIndex firstKeyOfHash = new LongIndex(1024);
+    MatchRecords.Fields f = new MatchRecords.Fields();
     while (input.hasNext()) {
       UnsafeRow record = (UnsafeRow) input.next();
       Object base = record.getBaseObject();
-      long at = record.getBaseOffset();
-      long word = Platform.getLong(base, at);
-      long h = word >>> 32;
-      long t = Platform.getLong(base, at + 8);
-      int expected = bounds.partition(h, t);
+      f.read(base, record.getBaseOffset());
+      int expected = bounds.partition(f.hash, f.time);
       if (expected != part) {
-        throw new IllegalStateException("Point-in-time join: a row with key hash " + h
-            + " and time " + t + " reached partition " + part + " instead of " + expected
+        throw new IllegalStateException("Point-in-time join: a row with key hash " + f.hash
+            + " and time " + f.time + " reached partition " + part + " instead of " + expected
             + "; the shuffle did not partition as planned");
       }
-      if (onlyHash != null && h != onlyHash) {
+      if (onlyHash != null && f.hash != onlyHash) {
         continue;
       }
-      int kind = (int) (word & 0xff);
-      int header = MatchRecords.headerWords(kind);
-      long lengths = Platform.getLong(base, at + 8L * header);
-      int keyLength = (int) (lengths >>> 32);
-      int payloadLength = (int) lengths;
-      long keyAt = at + 8L * (header + 1);
-      int id = rows.internKey(h, base, keyAt, keyLength, firstKeyOfHash);
+      int id = rows.internKey(f.hash, base, f.keyAt, f.keyLength, firstKeyOfHash);
       rows.keyRows[id]++;
       int i = rows.add();
       if ((i & 0xffff) == 0xffff) {
@@ -129,14 +121,14 @@ final class PartitionRows {
       }
       int r = i * STRIDE;
       long[] rec = rows.rec;
-      rec[r + TIME] = t;
-      if (kind == MatchRecords.KIND_FEATURE) {
-        rec[r + CREATED] = Platform.getLong(base, at + 16);
-        rec[r + VERSION] = Platform.getLong(base, at + 24);
-        rec[r + ROW_ID] = Platform.getLong(base, at + 32);
+      rec[r + TIME] = f.time;
+      if (f.kind == MatchRecords.KIND_FEATURE) {
+        rec[r + CREATED] = f.created;
+        rec[r + VERSION] = f.version;
+        rec[r + ROW_ID] = f.rowId;
       }
-      rec[r + META] = (long) id << 32 | (word & 0xffffff);
-      rec[r + PTR] = rows.store(base, keyAt + MatchRecords.pad8(keyLength), payloadLength);
+      rec[r + META] = (long) id << 32 | (long) f.group << 8 | f.kind;
+      rec[r + PTR] = rows.store(base, f.payloadAt, f.payloadLength);
     }
     rows.sort();
     return rows;
@@ -403,19 +395,77 @@ final class PartitionRows {
         }
         return;
       }
-      Integer[] order = new Integer[n];
+      // Too wide to pack with the positions: an LSD radix sort of ((time - min) << 1 | kind) with
+      // the positions alongside (stable, so ties stay in arrival order).
+      long[] keys = new long[n];
+      int[] order = new int[n];
       for (int i = 0; i < n; i++) {
+        int at = (from + i) * STRIDE;
+        keys[i] = (rec[at + TIME] - min) << 1 | kind(rec[at + META]);
         order[i] = i;
       }
+      radixSort(keys, order, n);
       System.arraycopy(rec, from * STRIDE, copy, 0, n * STRIDE);
-      long[] c = copy;
-      Arrays.sort(order, (a, b) -> {
-        int x = Long.compare(c[a * STRIDE + TIME], c[b * STRIDE + TIME]);
-        return x != 0 ? x : Integer.compare(kind(c[a * STRIDE + META]), kind(c[b * STRIDE + META]));
-      });
       for (int i = 0; i < n; i++) {
         System.arraycopy(copy, order[i] * STRIDE, rec, (from + i) * STRIDE, STRIDE);
       }
+    }
+  }
+
+  /** Bits per radix digit; digits that are the same in every key are skipped. */
+  private static final int DIGIT = 11;
+
+  /**
+   * Sorts {@code keys[0..n)} ascending as unsigned longs, moving {@code values} along; stable (an
+   * LSD radix sort).
+   */
+  static void radixSort(long[] keys, int[] values, int n) {
+    if (n < 2) {
+      return;
+    }
+    long first = keys[0];
+    int radix = 1 << DIGIT;
+    int mask = radix - 1;
+    int digits = (64 + DIGIT - 1) / DIGIT;
+    int[][] counts = new int[digits][radix];
+    for (int i = 0; i < n; i++) {
+      long k = keys[i];
+      for (int d = 0; d < digits; d++) {
+        counts[d][(int) (k >>> (DIGIT * d)) & mask]++;
+      }
+    }
+    long[] srcK = keys;
+    int[] srcV = values;
+    long[] dstK = new long[n];
+    int[] dstV = new int[n];
+    for (int d = 0; d < digits; d++) {
+      int[] c = counts[d];
+      if (c[(int) (first >>> (DIGIT * d)) & mask] == n) {
+        continue;
+      }
+      int sum = 0;
+      for (int x = 0; x < radix; x++) {
+        int cx = c[x];
+        c[x] = sum;
+        sum += cx;
+      }
+      int shift = DIGIT * d;
+      for (int i = 0; i < n; i++) {
+        long k = srcK[i];
+        int pos = c[(int) (k >>> shift) & mask]++;
+        dstK[pos] = k;
+        dstV[pos] = srcV[i];
+      }
+      long[] tk = srcK;
+      srcK = dstK;
+      dstK = tk;
+      int[] tv = srcV;
+      srcV = dstV;
+      dstV = tv;
+    }
+    if (srcK != keys) {
+      System.arraycopy(srcK, 0, keys, 0, n);
+      System.arraycopy(srcV, 0, values, 0, n);
     }
   }
 }

@@ -251,9 +251,8 @@ public final class PointInTimeJoin {
   static volatile int hashBucketsForTesting = 0;
 
   /**
-   * The key hash: 23 bits of xxhash64 of the keys, so that (hash, time in seconds) packs into one
-   * non-negative long, the sort key ({@link PartitionRows#order}). Entities sharing a hash are kept
-   * apart by the pass.
+   * The key hash: 23 bits of xxhash64 of the keys (with the row's kind, an int in the shuffle
+   * records, {@link MatchRecords}). Entities sharing a hash are kept apart by their key bytes.
    */
   private static Column keyHash(List<Column> keys) {
     Column h = functions.xxhash64(keys.toArray(new Column[0]));
