@@ -44,17 +44,20 @@ import scala.Product2;
  * or time, or without a usable row, gets nulls. Every spine row comes out exactly once.
  *
  * <p>Algorithm: one shuffle for all groups that share the spine's key columns, and the match
- * resolved on narrow records before any wide value is read. The spine and the groups' feature
- * rows are range-partitioned by (key hash, time) with {@link RangeBounds} computed from small
- * samples (the spine in the job that also counts it, a few file splits per feature table). Each
- * partition is loaded into primitive records (keys by id, times, tie-break fields) and an arena of
- * the rows' payloads, sorted in memory by (key hash, time, kind) ({@link PartitionRows}), and one
- * pass keeps, per entity and group, the rows that can still be an answer ({@link Staircase}). Only
- * then are the payloads read: the spine row's, and the matched feature row's values, straight from
- * the arena, so no feature row is read twice, sorted wide or shuffled again, and there is no second
- * scan of the feature tables. A key hash heavier than half a partition is split by time; what its
- * entities leave at the end of each partition (a few rows, with their values) is collected by a
- * job over the same shuffle output and carried into the next partitions ({@link AsOfMatcher}).
+ * resolved on narrow records before any wide value is read. One job gathers the statistics: the
+ * spine's row count, time range and a sample of (key hash, time), a few file splits of each feature
+ * table, and the tables' Delta file statistics; from them {@link RangeBounds} range-partitions
+ * (key hash, time). The map side writes each spine and feature row as one compact record ({@link
+ * MatchRecords}: narrow fields, key bytes, payload) straight to its partition. Each partition is
+ * loaded into primitive records (keys by id, times, tie-break fields) and an arena of the rows'
+ * payloads, and sorted in memory by entity, then (time, kind) ({@link PartitionRows}); one pass
+ * keeps, per group, the rows of the current entity that can still be an answer ({@link
+ * Staircase}). Only then are the payloads read: the spine row's, and the matched feature row's
+ * values, straight from the arena, so no feature row is read twice, sorted wide or shuffled again,
+ * and there is no second scan of the feature tables. A key hash heavier than half a partition is
+ * split by time; what its entities leave at the end of each partition (a few rows, with their
+ * values) is collected by a job over the same shuffle output and carried into the next partitions
+ * ({@link AsOfMatcher}).
  */
 public final class PointInTimeJoin {
 
