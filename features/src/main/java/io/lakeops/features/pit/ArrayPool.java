@@ -14,16 +14,18 @@ import java.util.Iterator;
  * tenth of the join's CPU time in a profile (1M spine rows, 3 x 5M feature rows, 16 partitions).
  *
  * <p>Arrays are held through soft references, so the collector frees them when memory runs short
- * (and they never keep an idle executor's memory from other work); at most {@link #KEPT} of each
- * type are kept. A taken array holds whatever its previous user left in it: callers overwrite
- * every element they read.
+ * (and they never keep an idle executor's memory from other work); the kept arrays of each type
+ * total at most a quarter of the heap ({@link #keptBytes}). A taken array holds whatever its
+ * previous user left in it: callers overwrite every element they read.
  */
 final class ArrayPool {
 
   private ArrayPool() {}
 
-  /** Most arrays of each type kept (a few per task slot). */
-  static final int KEPT = 24;
+  /** Most bytes of arrays of each type kept: a quarter of the heap. */
+  static long keptBytes() {
+    return Runtime.getRuntime().maxMemory() / 4;
+  }
 
   private static final ArrayDeque<SoftReference<long[]>> LONGS = new ArrayDeque<>();
   private static final ArrayDeque<SoftReference<int[]>> INTS = new ArrayDeque<>();
@@ -95,7 +97,7 @@ final class ArrayPool {
   }
 
   private static synchronized <T> void give(ArrayDeque<SoftReference<T>> pool, T array) {
-    if (array == null || java.lang.reflect.Array.getLength(array) * elementBytes(array) < SMALLEST_KEPT_BYTES) {
+    if (array == null || bytes(array) < SMALLEST_KEPT_BYTES) {
       return;
     }
     for (SoftReference<T> ref : pool) {
@@ -103,13 +105,23 @@ final class ArrayPool {
         throw new IllegalStateException("An array was released twice to the point-in-time join's pool");
       }
     }
-    if (pool.size() >= KEPT) {
-      pool.pollFirst();
+    long budget = keptBytes() - bytes(array);
+    long kept = 0;
+    for (SoftReference<T> ref : pool) {
+      T a = ref.get();
+      kept += a == null ? 0 : bytes(a);
     }
-    pool.addLast(new SoftReference<>(array));
+    while (kept > budget && !pool.isEmpty()) {
+      T a = pool.pollFirst().get();
+      kept -= a == null ? 0 : bytes(a);
+    }
+    if (kept <= budget) {
+      pool.addLast(new SoftReference<>(array));
+    }
   }
 
-  private static int elementBytes(Object array) {
-    return array instanceof long[] ? 8 : array instanceof int[] ? 4 : 1;
+  private static long bytes(Object array) {
+    long n = java.lang.reflect.Array.getLength(array);
+    return n * (array instanceof long[] ? 8 : array instanceof int[] ? 4 : 1);
   }
 }

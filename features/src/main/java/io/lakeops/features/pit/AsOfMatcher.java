@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
 
@@ -51,6 +49,14 @@ final class AsOfMatcher implements Serializable {
     this.ttlMicros = ttlMicros.clone();
     this.asKnownAt = asKnownAt;
     this.bounds = bounds;
+  }
+
+  private int[] featureFields() {
+    int[] fields = new int[featureTypes.length];
+    for (int g = 0; g < fields.length; g++) {
+      fields[g] = featureTypes[g].size();
+    }
+    return fields;
   }
 
   RangeBounds bounds() {
@@ -183,11 +189,9 @@ final class AsOfMatcher implements Serializable {
       return copy;
     }
 
-    UnsafeRow value(int part, long payload, int fields) {
-      byte[] bytes = values.get(part).get((int) (-1 - payload));
-      UnsafeRow row = new UnsafeRow(fields);
-      row.pointTo(bytes, bytes.length);
-      return row;
+    /** The bytes of carried feature values {@code payload} (a negative payload address). */
+    byte[] value(int part, long payload) {
+      return values.get(part).get((int) (-1 - payload));
     }
 
     /** Carried candidate rows, over all partitions (a row carried into two counts twice). */
@@ -209,6 +213,8 @@ final class AsOfMatcher implements Serializable {
     private final boolean emit;
     private final int groups = ttlMicros.length;
     private final int spineFields = spineType.size();
+    /** The answer handed out (one object, filled anew for each spine row). */
+    private final AnswerRow answer = new AnswerRow(spineFields, featureFields());
     /** The state reused for every entity that carries none in. */
     private final Staircase[] fresh = newState();
     /** The answer of the spine row applied last, until it is handed out. */
@@ -290,21 +296,25 @@ final class AsOfMatcher implements Serializable {
         }
         return;
       }
-      Object[] v = new Object[1 + 3 * groups];
-      v[0] = in.payload(rec[at + PartitionRows.PTR], spineFields);
+      in.pointTo(answer, -1, rec[at + PartitionRows.PTR], 0, 0);
       for (int g = 0; g < groups; g++) {
         Staircase st = state[g];
         st.prune(t, ttlMicros[g]);
         int c = st.answerIndex(t, ttlMicros[g]);
         if (c >= 0) {
           long payload = st.get(c, Staircase.PAYLOAD);
-          int fields = featureTypes[g].size();
-          v[1 + g] = payload >= 0 ? in.payload(payload, fields) : carry.value(part, payload, fields);
-          v[1 + groups + 2 * g] = st.get(c, Staircase.TS);
-          v[2 + groups + 2 * g] = st.get(c, Staircase.CREATED);
+          long event = st.get(c, Staircase.TS);
+          long created = st.get(c, Staircase.CREATED);
+          if (payload >= 0) {
+            in.pointTo(answer, g, payload, event, created);
+          } else {
+            byte[] bytes = carry.value(part, payload);
+            answer.match(g, bytes, org.apache.spark.unsafe.Platform.BYTE_ARRAY_OFFSET, bytes.length,
+                event, created);
+          }
         }
       }
-      pending = new GenericInternalRow(v);
+      pending = answer;
     }
   }
 }

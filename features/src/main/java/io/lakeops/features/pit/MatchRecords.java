@@ -285,6 +285,17 @@ final class MatchRecords {
         payloadTypes[i] = fields[i].dataType();
       }
       UnsafeProjection payload = projection(payloadFrom, payloadTypes);
+      // Fixed-width values (numbers, dates, timestamps, booleans) are copied straight from the
+      // input row's fields: the payload row is its own null bits, then those 8-byte fields as
+      // they are (a null field's slot holds zeros in both).
+      boolean fixed = true;
+      for (DataType t : payloadTypes) {
+        fixed &= UnsafeRow.isFixedLength(t);
+      }
+      boolean fixedPayload = fixed;
+      int payloadFields = payloadTypes.length;
+      int payloadBitsetBytes = UnsafeRow.calculateBitSetWidthInBytes(payloadFields);
+      int fixedPayloadLength = payloadBitsetBytes + 8 * payloadFields;
       DataType keyType = keyTypes[0];
       return new Iterator<>() {
         private byte[] buffer = new byte[256];
@@ -315,8 +326,9 @@ final class MatchRecords {
             keyRow = keys.apply(row);
             keyLength = keyRow.getSizeInBytes();
           }
-          UnsafeRow values = payload.apply(row);
-          int payloadLength = values.getSizeInBytes();
+          UnsafeRow input = fixedPayload && row instanceof UnsafeRow u ? u : null;
+          UnsafeRow values = input != null ? null : payload.apply(row);
+          int payloadLength = input != null ? fixedPayloadLength : values.getSizeInBytes();
           long need = 12 + 6 * MAX_VARINT + keyLength + payloadLength + 8;
           if (need > buffer.length) {
             buffer = new byte[(int) Math.max(need, 2L * buffer.length)];
@@ -352,7 +364,22 @@ final class MatchRecords {
             }
             at += keyLength;
           }
-          values.writeToMemory(b, at);
+          if (input != null) {
+            for (long w = 0; w < payloadBitsetBytes; w += 8) {
+              Platform.putLong(b, at + w, 0L);
+            }
+            for (int i = 0; i < payloadFields; i++) {
+              if (input.isNullAt(payloadFrom + i)) {
+                org.apache.spark.unsafe.bitset.BitSetMethods.set(b, at, i);
+              }
+            }
+            long from = input.getBaseOffset()
+                + UnsafeRow.calculateBitSetWidthInBytes(input.numFields()) + 8L * payloadFrom;
+            Platform.copyMemory(input.getBaseObject(), from, b, at + payloadBitsetBytes,
+                8L * payloadFields);
+          } else {
+            values.writeToMemory(b, at);
+          }
           at += payloadLength;
           int size = (int) pad8(at - base);
           // Zeros after the payload: the buffer is reused.

@@ -62,7 +62,8 @@ final class PartitionRows {
   /** After {@link #sort}: key k's rows are [runStart[k], runStart[k + 1]). */
   private int[] runStart;
 
-  private static final int CHUNK = 1 << 22;
+  /** Bytes of an arena chunk: a partition of a million feature rows of ten doubles fills six. */
+  private static final int CHUNK = 1 << 24;
   private byte[][] chunks = new byte[8][];
   private int chunkCount;
   private int used;
@@ -266,6 +267,22 @@ final class PartitionRows {
     used += need;
     arenaBytes += need;
     return address;
+  }
+
+  /**
+   * Points {@code answer} at the payload at {@code address}: its spine payload ({@code group} -1)
+   * or group {@code group}'s match (valid while this object lives).
+   */
+  void pointTo(AnswerRow answer, int group, long address, long event, long created) {
+    byte[] c = chunks[(int) (address >>> 32)];
+    int at = (int) address;
+    int size = (int) Platform.getLong(c, Platform.BYTE_ARRAY_OFFSET + at);
+    long offset = Platform.BYTE_ARRAY_OFFSET + at + 8;
+    if (group < 0) {
+      answer.spine(c, offset, size);
+    } else {
+      answer.match(group, c, offset, size, event, created);
+    }
   }
 
   /** The payload at {@code address}, a row over the arena (valid while this object lives). */
