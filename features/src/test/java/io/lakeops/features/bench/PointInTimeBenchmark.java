@@ -59,9 +59,9 @@ class PointInTimeBenchmark extends SparkTestBase {
    * results reports the median round (interleaved, so that a change in the machine's load hits
    * every algorithm alike).
    */
-  private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 3);
-  /** Rounds at sizes above {@code bench.spine} (the 4x size: about 6 minutes a round). */
-  private static final int REPETITIONS_LARGE = Integer.getInteger("bench.repetitions-large", 1);
+  private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 5);
+  /** Rounds at sizes above {@code bench.spine} (the 4x size: about 2.5 minutes a round). */
+  private static final int REPETITIONS_LARGE = Integer.getInteger("bench.repetitions-large", 3);
 
   private static int repetitions(long spine) {
     return spine > SPINE ? REPETITIONS_LARGE : REPETITIONS;
