@@ -123,11 +123,11 @@ final class PartitionRows {
       int r = i * STRIDE;
       long[] rec = rows.rec;
       rec[r + TIME] = f.time;
-      if (f.kind == MatchRecords.KIND_FEATURE) {
-        rec[r + CREATED] = f.created;
-        rec[r + VERSION] = f.version;
-        rec[r + ROW_ID] = f.rowId;
-      }
+      // A spine row's tie-break fields are zeros (the array is pooled: never stale values).
+      boolean feature = f.kind == MatchRecords.KIND_FEATURE;
+      rec[r + CREATED] = feature ? f.created : 0;
+      rec[r + VERSION] = feature ? f.version : 0;
+      rec[r + ROW_ID] = feature ? f.rowId : 0;
       rec[r + META] = (long) id << 32 | (long) f.group << 8 | f.kind;
       rec[r + PTR] = rows.store(base, f.payloadAt, f.payloadLength);
     }
